@@ -1,0 +1,105 @@
+"""The commands the bot answers, their options, and reading them from typed text.
+
+Platforms build their own command menus from ``COMMANDS``; the console, the
+``ask`` command and Slack's slash-command text use ``parse`` to read
+``/mous area:energy``.
+"""
+
+import shlex
+from dataclasses import dataclass, field
+
+
+class UsageError(ValueError):
+    """A command typed wrongly; the message says how to type it."""
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """An optional value a command takes."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A command: its name without the slash, a one-line description, its options."""
+
+    name: str
+    description: str
+    options: tuple[OptionSpec, ...] = ()
+
+    def option_names(self) -> list[str]:
+        """The names of this command's options."""
+        return [option.name for option in self.options]
+
+
+BRIEF = OptionSpec("brief", "Which brief to answer from (default: the newest)")
+AREA = OptionSpec("area", "Focus on one area of the memorandums")
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("summit", "The summit at a glance: when, where, who, what came of it", (BRIEF,)),
+    CommandSpec(
+        "mous", "The memorandums signed: how many, their areas, the follow-ups", (BRIEF, AREA)
+    ),
+    CommandSpec(
+        "next-meeting", "The next meetings, soonest first, with dates and a countdown", (BRIEF,)
+    ),
+)
+
+
+def command(name: str) -> CommandSpec:
+    """The command called ``name`` (with or without its slash)."""
+    bare = name.removeprefix("/")
+    for spec in COMMANDS:
+        if spec.name == bare:
+            return spec
+    listed = ", ".join(f"/{spec.name}" for spec in COMMANDS)
+    raise UsageError(f"unknown command /{bare}; the commands are {listed} (and /help)")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A command with the options given to it."""
+
+    command: str
+    options: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        parts = [f"/{self.command}"]
+        for name, value in self.options.items():
+            parts.append(f"{name}:{shlex.quote(value)}" if " " in value else f"{name}:{value}")
+        return " ".join(parts)
+
+
+def parse(text: str) -> Invocation:
+    """Read ``/mous area:energy brief:russia-japan-summit-2017``.
+
+    Values with spaces are quoted: ``area:"resource exploration"``.
+    """
+    try:
+        words = shlex.split(text.strip())
+    except ValueError as error:
+        raise UsageError(f"cannot read {text.strip()!r}: {error}") from None
+    if not words:
+        raise UsageError("type a command, such as /summit, or /help for the list")
+    head, *rest = words
+    if not head.startswith("/"):
+        raise UsageError(f"commands start with a slash: try /{head}")
+    spec = command(head)
+    options: dict[str, str] = {}
+    for word in rest:
+        name, colon, value = word.partition(":")
+        if not colon:
+            example = f"/{spec.name} {spec.options[-1].name}:..." if spec.options else ""
+            hint = f" (options are written name:value, e.g. {example})" if example else ""
+            raise UsageError(f"/{spec.name} does not understand {word!r}{hint}")
+        if name not in spec.option_names():
+            takes = ", ".join(spec.option_names()) or "no options"
+            raise UsageError(f"/{spec.name} has no option {name!r}; it takes: {takes}")
+        if not value.strip():
+            raise UsageError(f"option {name} needs a value, e.g. {name}:...")
+        if name in options:
+            raise UsageError(f"option {name} is given twice")
+        options[name] = value.strip()
+    return Invocation(spec.name, options)

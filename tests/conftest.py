@@ -1,0 +1,45 @@
+"""Shared fixtures: the shipped brief, copies of it to break, and a clean environment."""
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.core.library import Library
+from bot.core.loading import load_library
+
+ROOT = Path(__file__).resolve().parent.parent
+BRIEFS = ROOT / "briefs"
+SEEDS = ROOT / "seeds"
+BRIEF_FILE = BRIEFS / "russia-japan-summit-2017.toml"
+
+
+@pytest.fixture(scope="session")
+def library() -> Library:
+    """The briefs shipped with the project."""
+    return load_library(BRIEFS)
+
+
+@pytest.fixture
+def brief_copy(tmp_path: Path) -> Callable[..., Path]:
+    """Copy the shipped brief and its seed into a temporary tree, editing the brief's text.
+
+    ``brief_copy(("old", "new"), ...)`` replaces each ``old`` once (it must be
+    present) and returns the briefs directory.
+    """
+
+    def make(*edits: tuple[str, str], name: str = "russia-japan-summit-2017.toml") -> Path:
+        briefs = tmp_path / "briefs"
+        briefs.mkdir(exist_ok=True)
+        seeds = tmp_path / "seeds"
+        if not seeds.exists():
+            shutil.copytree(SEEDS, seeds)
+        text = BRIEF_FILE.read_text(encoding="utf-8")
+        for old, new in edits:
+            assert old in text, f"test setup: {old!r} is not in the shipped brief"
+            text = text.replace(old, new, 1)
+        (briefs / name).write_text(text, encoding="utf-8")
+        return briefs
+
+    return make
