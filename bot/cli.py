@@ -1,0 +1,160 @@
+"""The ``briefbot`` command line: argument parsing only; the work is done in ``bot.app``."""
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from bot import __version__, app, log
+from bot.app import Runtime
+from bot.core.answers import answer
+from bot.core.commands import UsageError, parse
+from bot.core.library import UnknownChoice
+from bot.core.loading import check_briefs
+from bot.core.plaintext import render, render_sources
+from bot.core.problems import BriefsInvalid, display_path
+from bot.core.serialize import reply_to_json
+from bot.platforms.console.render import reply_panel, sources_panel
+from bot.settings import Settings, SettingsError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--briefs", metavar="DIR", help="read briefs from DIR (BRIEFS_DIR)")
+    common.add_argument(
+        "--as-of",
+        metavar="ISO8601",
+        help="pin 'now' to this instant, e.g. 2017-04-28T09:00+03:00 (BRIEFBOT_AS_OF)",
+    )
+    common.add_argument(
+        "--speed",
+        metavar="N",
+        help="let pinned time run N times faster than real time (BRIEFBOT_SPEED)",
+    )
+    common.add_argument(
+        "--env-file", metavar="FILE", default=".env", help="read settings from FILE (default: .env)"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="briefbot",
+        description="A briefing bot: answers /summit, /mous and /next-meeting from checked briefs.",
+        epilog="With no command, briefbot runs the bot (the local console when no token is set).",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"briefbot {__version__}")
+    commands = parser.add_subparsers(dest="action", metavar="COMMAND")
+    commands.add_parser(
+        "run", parents=[common], help="run the bot on every configured platform (default)"
+    )
+    commands.add_parser("console", parents=[common], help="chat with the bot in this terminal")
+    ask = commands.add_parser("ask", parents=[common], help="answer one command and exit")
+    ask.add_argument("command", help='a command as typed in chat, e.g. "/mous area:energy"')
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--sources", action="store_true", help="also print the evidence")
+    commands.add_parser(
+        "check", parents=[common], help="check every brief against its schema and its article"
+    )
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "BRIEFS_DIR": args.briefs,
+        "BRIEFBOT_AS_OF": args.as_of,
+        "BRIEFBOT_SPEED": args.speed,
+    }
+    env_file = Path(args.env_file)
+    if args.env_file != ".env" and not env_file.is_file():
+        raise _Fail(EXIT_USAGE, f"--env-file: {args.env_file} does not exist")
+    return Settings.load(env_file=env_file, overrides=overrides)
+
+
+class _Fail(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one exit per outcome)
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        settings = _settings(args)
+        action = args.action or "run"
+        if action == "check":
+            return _check(settings)
+        log.setup(settings.log_level)
+        runtime = app.start(settings)
+        if action == "ask":
+            return _ask(runtime, args.command, as_json=args.json, with_sources=args.sources)
+        console = Console(highlight=False)
+        if action == "console":
+            asyncio.run(app.run_console(runtime, console))
+        else:
+            asyncio.run(app.run(runtime, console))
+        return EXIT_OK
+    except SettingsError as error:
+        err.print(f"briefbot: {error}", markup=False)
+        return EXIT_USAGE
+    except _Fail as error:
+        err.print(f"briefbot: {error}", markup=False)
+        return error.status
+    except BriefsInvalid as error:
+        count = len(error.problems)
+        err.print(
+            f"briefbot: cannot start: {count} problem{'s' if count != 1 else ''} in the briefs "
+            "(fix them, then run `briefbot check`):",
+            markup=False,
+        )
+        for problem in error.problems:
+            err.print(f"  {problem}", markup=False)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _check(settings: Settings) -> int:
+    count, problems = check_briefs(settings.briefs_dir)
+    for problem in problems:
+        print(problem)
+    where = display_path(settings.briefs_dir)
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        print(
+            f"{len(problems)} {noun} in {where} ({count} brief{'s' if count != 1 else ''})",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print(f"{count} brief{'s' if count != 1 else ''} in {where}: all good", file=sys.stderr)
+    return EXIT_OK
+
+
+def _ask(runtime: Runtime, typed: str, *, as_json: bool, with_sources: bool) -> int:
+    now = runtime.clock.now()
+    try:
+        reply = answer(runtime.library, parse(typed), now)
+    except (UsageError, UnknownChoice) as error:
+        print(f"briefbot: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if as_json:
+        print(json.dumps(reply_to_json(reply, now), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    out = Console(highlight=False)
+    if out.is_terminal:
+        out.print(reply_panel(reply))
+        if with_sources:
+            out.print(sources_panel(reply))
+    else:
+        print(render(reply))
+        if with_sources:
+            print("\nSources:\n" + render_sources(reply))
+    return EXIT_OK

@@ -1,0 +1,162 @@
+"""One settings object, read once at start from the environment and ``.env``.
+
+The real environment wins over ``.env``. A malformed value stops the program
+with one message naming the setting (exit status 2); see ``.env.example``.
+"""
+
+import logging
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from dotenv import dotenv_values
+from platformdirs import user_data_dir
+
+import bot
+
+T = TypeVar("T")
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+    def __init__(self, name: str, message: str, origin: str = "") -> None:
+        self.name = name
+        where = f" (from {origin})" if origin else ""
+        super().__init__(f"setting {name}{where}: {message}")
+
+
+def embedded_briefs_dir() -> Path:
+    """The briefs shipped with briefbot: inside the installed package, or the source tree's."""
+    package = Path(bot.__file__).resolve().parent
+    installed = package / "_embedded" / "briefs"
+    return installed if installed.is_dir() else package.parent / "briefs"
+
+
+def parse_instant(text: str) -> datetime:
+    """Read an ISO 8601 instant with its offset (``2017-04-28T09:00+03:00``, ``...Z``) or a date.
+
+    A bare date means midnight UTC. A date and time without an offset is refused,
+    since it would mean a different instant on every machine.
+    """
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 date or time, e.g. 2017-04-28 or 2017-04-28T09:00+03:00"
+        ) from None
+    if instant.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset: add one, e.g. {value}Z or {value}+03:00")
+    return instant.astimezone(UTC)
+
+
+def parse_speed(text: str) -> float:
+    """Read a clock speed: a number of 0 or more (0 freezes the pinned time)."""
+    try:
+        speed = float(text)
+    except ValueError:
+        raise ValueError(f"must be a number such as 1 or 3600, got {text!r}") from None
+    if not math.isfinite(speed) or speed < 0:
+        raise ValueError(f"must be a finite number of 0 or more, got {text!r}")
+    return speed
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot is configured with."""
+
+    briefs_dir: Path
+    data_dir: Path
+    as_of: datetime | None
+    speed: float | None
+    log_level: str
+
+    @property
+    def clock_speed(self) -> float:
+        """How fast the clock runs: as set, else frozen when pinned, else real time."""
+        if self.speed is not None:
+            return self.speed
+        return 0.0 if self.as_of is not None else 1.0
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: Path | None = Path(".env"),
+        overrides: Mapping[str, str | None] | None = None,
+    ) -> "Settings":
+        """Read settings from ``environ`` (default: the process environment) over ``env_file``.
+
+        ``overrides`` are command-line values, which win over both.
+        """
+        values: dict[str, tuple[str, str]] = {}
+        if env_file is not None and env_file.is_file():
+            for key, value in dotenv_values(env_file).items():
+                if value is not None:
+                    values[key] = (value, str(env_file))
+        for key, value in (os.environ if environ is None else environ).items():
+            values[key] = (value, "the environment")
+        for key, override in (overrides or {}).items():
+            if override is not None:
+                values[key] = (override, "the command line")
+        return cls._from_values(values)
+
+    @classmethod
+    def _from_values(cls, values: Mapping[str, tuple[str, str]]) -> "Settings":
+        def get(name: str) -> tuple[str, str] | None:
+            found = values.get(name)
+            if found is None or not found[0].strip():
+                return None
+            return found[0].strip(), found[1]
+
+        def convert(name: str, parse: Callable[[str], T], default: T) -> T:
+            found = get(name)
+            if found is None:
+                return default
+            try:
+                return parse(found[0])
+            except ValueError as error:
+                raise SettingsError(name, str(error), found[1]) from None
+
+        briefs = convert("BRIEFS_DIR", _directory, embedded_briefs_dir())
+        data = convert("DATA_DIR", Path, Path(user_data_dir("briefbot", appauthor=False)))
+        return cls(
+            briefs_dir=briefs,
+            data_dir=data.expanduser(),
+            as_of=convert("BRIEFBOT_AS_OF", parse_instant, None),
+            speed=convert("BRIEFBOT_SPEED", parse_speed, None),
+            log_level=convert("LOG_LEVEL", _log_level, "INFO"),
+        )
+
+    def prepare_data_dir(self) -> Path:
+        """Create the data directory if needed; raise ``SettingsError`` if it cannot be."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SettingsError(
+                "DATA_DIR", f"cannot create {self.data_dir}: {error.strerror}"
+            ) from None
+        return self.data_dir
+
+
+def _directory(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise ValueError(f"{text!r} is not a directory")
+    return path
+
+
+def _log_level(text: str) -> str:
+    level = text.upper()
+    if level not in LOG_LEVELS or not isinstance(logging.getLevelName(level), int):
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {text!r}")
+    return level

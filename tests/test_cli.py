@@ -1,0 +1,212 @@
+"""The command line end to end, in a subprocess, as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SECRET_FREE_ENV = {
+    key: value
+    for key, value in os.environ.items()
+    if not key.startswith(
+        ("BRIEFBOT_", "DISCORD_", "SLACK_", "BRIEFS_DIR", "DATA_DIR", "LOG_LEVEL")
+    )
+}
+
+
+def briefbot(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot`` with a clean environment and a private data directory."""
+    full_env = {**SECRET_FREE_ENV, "COLUMNS": "100", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def data_env(tmp_path: Path) -> dict[str, str]:
+    return {"DATA_DIR": str(tmp_path / "data")}
+
+
+def test_ask_prints_one_answer(data_env: dict[str, str]) -> None:
+    done = briefbot("ask", "/mous", "--as-of", "2017-04-28T09:00+03:00", env=data_env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("29 memorandums of understanding")
+    assert "as early as May 2017" in done.stdout
+    assert "Ecotourism" in done.stdout
+
+
+def test_ask_json(data_env: dict[str, str]) -> None:
+    done = briefbot("ask", "/next-meeting", "--as-of", "2017-04-28", "--json", env=data_env)
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout)
+    assert reply["command"] == "/next-meeting"
+    assert reply["title"] == "Next meeting: G20 leaders’ summit · 7–8 July 2017"
+    assert reply["now"] == "2017-04-28T00:00:00+00:00"
+    assert "3rd Eastern Economic Forum" in reply["text"]
+    assert reply["text"].index("G20") < reply["text"].index("Eastern Economic Forum")
+    quotes = [quote for source in reply["sources"] for quote in source["quotes"]]
+    assert any("July G20 summit in Hamburg" in quote for quote in quotes)
+    assert any(ref["url"] for source in reply["sources"] for ref in source["external"])
+
+
+def test_ask_with_sources(data_env: dict[str, str]) -> None:
+    done = briefbot("ask", "/mous area:energy", "--sources", "--as-of", "2017-04-28", env=data_env)
+    assert done.returncode == 0, done.stderr
+    assert "Sources:" in done.stdout
+    assert "“cooperation over energy”" in done.stdout
+
+
+def test_as_of_from_the_environment(data_env: dict[str, str]) -> None:
+    done = briefbot("ask", "/next-meeting", env={**data_env, "BRIEFBOT_AS_OF": "2019-01-01"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Nothing upcoming")
+
+
+def test_ask_unknown_option_is_a_clear_error(data_env: dict[str, str]) -> None:
+    done = briefbot("ask", "/mous colour:red", env=data_env)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "briefbot: /mous has no option 'colour'; it takes: brief, area"
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"BRIEFBOT_SPEED": "fast"},
+            "setting BRIEFBOT_SPEED (from the environment): must be a number",
+        ),
+        (
+            {"BRIEFBOT_AS_OF": "2017-04-28T09:00"},
+            "setting BRIEFBOT_AS_OF (from the environment): '2017-04-28T09:00' has no UTC offset",
+        ),
+        (
+            {"BRIEFBOT_AS_OF": "yesterday"},
+            "setting BRIEFBOT_AS_OF (from the environment): "
+            "'yesterday' is not an ISO 8601 date or time",
+        ),
+        ({"LOG_LEVEL": "loud"}, "setting LOG_LEVEL (from the environment): must be one of DEBUG"),
+        (
+            {"BRIEFS_DIR": "/no/such/dir"},
+            "setting BRIEFS_DIR (from the environment): '/no/such/dir' is not a directory",
+        ),
+    ],
+)
+def test_malformed_setting_exits_2(
+    data_env: dict[str, str], env: dict[str, str], message: str
+) -> None:
+    done = briefbot("ask", "/summit", env={**data_env, **env})
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"briefbot: {message}")
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_setting_from_env_file(tmp_path: Path, data_env: dict[str, str]) -> None:
+    (tmp_path / ".env").write_text("BRIEFBOT_SPEED=-3\n", encoding="utf-8")
+    done = briefbot("ask", "/summit", env=data_env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "setting BRIEFBOT_SPEED (from .env): must be a finite number of 0 or more" in done.stderr
+
+
+def test_command_line_flag_is_named(data_env: dict[str, str]) -> None:
+    done = briefbot("ask", "/summit", "--as-of", "soon", env=data_env)
+    assert done.returncode == 2
+    assert "setting BRIEFBOT_AS_OF (from the command line)" in done.stderr
+
+
+def test_check_passes_on_the_shipped_briefs(data_env: dict[str, str]) -> None:
+    done = briefbot("check", env=data_env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 brief in briefs: all good" in done.stderr
+
+
+def test_check_lists_each_problem(
+    brief_copy: Callable[..., Path], data_env: dict[str, str], tmp_path: Path
+) -> None:
+    briefs = brief_copy(
+        ('"cooperation over energy",', '"cooperation over nuclear energy",'),
+        ('time_zone = "Europe/Berlin"', 'time_zone = "Europe/Hamberg"'),
+    )
+    done = briefbot("check", "--briefs", "briefs", env=data_env, cwd=tmp_path)
+    assert done.returncode == 1
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1, "a schema error stops the quote check for that brief"
+    assert lines[0].startswith("briefs/russia-japan-summit-2017.toml:")
+    assert "events[0].time_zone: unknown time zone 'Europe/Hamberg'" in lines[0]
+    assert "1 problem in briefs" in done.stderr
+
+    briefs = brief_copy(('"cooperation over energy",', '"cooperation over nuclear energy",'))
+    done = briefbot("check", "--briefs", str(briefs), env=data_env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout.strip().endswith(
+        "mous.areas[1].quotes[0]: quote not found in seeds/russia-japan-summit-2017.txt"
+    )
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_run_refuses_a_broken_brief(
+    brief_copy: Callable[..., Path], data_env: dict[str, str], tmp_path: Path
+) -> None:
+    briefs = brief_copy(("end = 2017-07-08", "end = 2017-07-01"))
+    done = briefbot("run", "--briefs", str(briefs), env=data_env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("briefbot: cannot start: 1 problem in the briefs")
+    assert "events[0]: end (2017-07-01) is before start (2017-07-07)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_console_through_standard_input(data_env: dict[str, str]) -> None:
+    typed = (
+        "/help\n/summit\n/sources\n/mous area:nuclear\n/weather\n/next-meeting\n/quit\n/summit\n"
+    )
+    done = briefbot("console", "--as-of", "2017-04-28", stdin=typed, env=data_env)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "local console" in out
+    assert "/next-meeting" in out
+    assert "Commands" in out
+    assert "Putin–Abe summit · The Kremlin, Moscow · 27 April 2017" in out
+    assert "Sources · Putin–Abe summit" in out
+    assert "no area called 'nuclear'; choose one of: fisheries" in out
+    assert "unknown command /weather" in out
+    assert "Next meeting: G20 leaders’ summit" in out
+    assert out.count("Putin–Abe summit · The Kremlin") == 2, "nothing is answered after /quit"
+
+
+def test_run_without_tokens_is_the_console(data_env: dict[str, str]) -> None:
+    done = briefbot(stdin="/mous\n", env=data_env)
+    assert done.returncode == 0, done.stderr
+    assert "no platform token is configured" in done.stderr
+    assert "running the local console" in done.stderr
+    assert "29 memorandums of understanding" in done.stdout
+    assert (Path(data_env["DATA_DIR"])).is_dir()
+
+
+def test_version_and_help() -> None:
+    assert briefbot("--version").stdout.startswith("briefbot ")
+    helped = briefbot("--help")
+    assert helped.returncode == 0
+    for name in ("run", "console", "ask", "check"):
+        assert name in helped.stdout
+
+
+def test_unknown_cli_option_exits_2() -> None:
+    done = briefbot("ask", "/summit", "--colour")
+    assert done.returncode == 2
+    assert "unrecognized arguments: --colour" in done.stderr
