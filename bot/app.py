@@ -1,6 +1,9 @@
 """Putting the bot together: settings → briefs → clock → the platforms that are configured."""
 
+import asyncio
+import contextlib
 import logging
+import signal
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -11,6 +14,10 @@ from bot.core.loading import load_library
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class PlatformStartError(Exception):
+    """A chat platform could not be started; the message says why, without secrets."""
 
 
 @dataclass
@@ -46,5 +53,18 @@ async def run(runtime: Runtime, console: Console) -> None:
         runtime.settings.briefs_dir,
         ", ".join(brief.id for brief in runtime.library.briefs),
     )
-    log.info("no platform token is configured (DISCORD_TOKEN): running the local console")
-    await run_console(runtime, console)
+    if runtime.settings.discord_token is None:
+        log.info("no platform token is configured (DISCORD_TOKEN): running the local console")
+        await run_console(runtime, console)
+        return
+    from bot.platforms.discord.runner import run_discord
+
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # not on Windows
+        loop.add_signal_handler(signal.SIGTERM, main.cancel)
+    try:
+        await run_discord(runtime)
+    except asyncio.CancelledError:
+        log.info("stopped")

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bot import __version__, app, log
-from bot.app import Runtime
+from bot.app import PlatformStartError, Runtime
 from bot.core.answers import answer
 from bot.core.commands import UsageError, parse
 from bot.core.library import UnknownChoice
@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "check", parents=[common], help="check every brief against its schema and its article"
     )
+    commands.add_parser(
+        "sync", parents=[common], help="sync the Discord slash commands now, even if unchanged"
+    )
     return parser
 
 
@@ -92,8 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one exit p
         action = args.action or "run"
         if action == "check":
             return _check(settings)
-        log.setup(settings.log_level)
+        token = settings.discord_token
+        log.setup(settings.log_level, secrets=[token.reveal()] if token else [])
         runtime = app.start(settings)
+        if action == "sync":
+            return _sync(runtime)
         if action == "ask":
             return _ask(runtime, args.command, as_json=args.json, with_sources=args.sources)
         console = Console(highlight=False)
@@ -118,8 +124,21 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one exit p
         for problem in error.problems:
             err.print(f"  {problem}", markup=False)
         return EXIT_FAILED
+    except PlatformStartError as error:
+        err.print(f"briefbot: {error}", markup=False)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+
+
+def _sync(runtime: Runtime) -> int:
+    if runtime.settings.discord_token is None:
+        raise _Fail(EXIT_USAGE, "sync needs DISCORD_TOKEN (in the environment or .env)")
+    from bot.platforms.discord.runner import sync_once
+
+    asyncio.run(sync_once(runtime))
+    print("slash commands synced", file=sys.stderr)
+    return EXIT_OK
 
 
 def _check(settings: Settings) -> int:

@@ -7,10 +7,33 @@ FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 QUIET_LIBRARIES = ("discord", "apscheduler", "asyncio", "aiohttp")
 
 
-def setup(level: str) -> None:
+class Redact(logging.Filter):
+    """Replace any secret that reaches a log record with asterisks (a last line of defence)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [secret for secret in secrets if secret]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message (and traceback text) without the secrets."""
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        for secret in self.secrets:
+            message = message.replace(secret, "********")
+            if record.exc_text:
+                record.exc_text = record.exc_text.replace(secret, "********")
+        record.msg, record.args = message, None
+        return True
+
+
+def setup(level: str, secrets: list[str] | None = None) -> None:
     """Send records at ``level`` and above to standard error; libraries stay at WARNING."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT, datefmt="%Y-%m-%d %H:%M:%S"))
+    handler.addFilter(Redact(secrets or []))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

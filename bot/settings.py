@@ -70,6 +70,54 @@ def parse_speed(text: str) -> float:
     return speed
 
 
+class Secret:
+    """A secret value that never shows itself in a repr, a log line or an error."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one place that must send it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _token(text: str) -> Secret:
+    if text.lower().startswith("bot "):
+        raise ValueError("give the token alone, without the 'Bot ' prefix")
+    if any(char.isspace() for char in text) or len(text) < 20:
+        raise ValueError("does not look like a bot token (copy it again from the Developer Portal)")
+    return Secret(text)
+
+
+def _snowflake(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        raise ValueError(f"must be a numeric Discord id (a snowflake), got {text!r}")
+    return int(text)
+
+
+def _url(*schemes: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if not text.startswith(tuple(f"{scheme}://" for scheme in schemes)) or " " in text:
+            wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+            raise ValueError(f"must be a URL starting with {wanted}, got {text!r}")
+        return text.rstrip("/")
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot is configured with."""
@@ -79,6 +127,10 @@ class Settings:
     as_of: datetime | None
     speed: float | None
     log_level: str
+    discord_token: Secret | None = None
+    discord_guild_id: int | None = None
+    discord_api_base_url: str | None = None
+    discord_gateway_url: str | None = None
 
     @property
     def clock_speed(self) -> float:
@@ -135,6 +187,10 @@ class Settings:
             as_of=convert("BRIEFBOT_AS_OF", parse_instant, None),
             speed=convert("BRIEFBOT_SPEED", parse_speed, None),
             log_level=convert("LOG_LEVEL", _log_level, "INFO"),
+            discord_token=convert("DISCORD_TOKEN", _token, None),
+            discord_guild_id=convert("DISCORD_GUILD_ID", _snowflake, None),
+            discord_api_base_url=convert("DISCORD_API_BASE_URL", _url("http", "https"), None),
+            discord_gateway_url=convert("DISCORD_GATEWAY_URL", _url("ws", "wss"), None),
         )
 
     def prepare_data_dir(self) -> Path:

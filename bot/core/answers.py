@@ -16,7 +16,17 @@ from bot.core.dates import (
     local_midnight,
 )
 from bot.core.library import Library, UnknownChoice
-from bot.core.reply import Countdown, ExternalRef, Line, Moment, Reply, Section, Source, line
+from bot.core.reply import (
+    Countdown,
+    Direction,
+    ExternalRef,
+    Line,
+    Moment,
+    Reply,
+    Section,
+    Source,
+    line,
+)
 from bot.core.schema import Area, Brief, Event, Evidenced
 
 PAST_SHOWN = 3
@@ -64,9 +74,9 @@ def countdown(event: Event, now: datetime) -> Countdown:
             words = f"ended {humanize_days(event.last_day(), now.astimezone(event.zone).date())}"
         else:
             words = f"ended {humanize_delta(target, now)}"
-        return Countdown(target, words)
+        return Countdown(target, words, Direction.SINCE)
     if status(event, now) is Status.ONGOING:
-        return Countdown(event.starts_at(), "happening now")
+        return Countdown(event.starts_at(), "happening now", Direction.ONGOING)
     if event.all_day:
         words = humanize_days(event.first_day(), now.astimezone(event.zone).date())
     else:
@@ -196,6 +206,7 @@ def mous(library: Library, invocation: Invocation, now: datetime) -> Reply:
     names = [area.name for area in memos.areas]
     when = day_words(brief.summit.date.value)
     sources = [_source(f"{count} memorandums", memos.count)]
+    area = None
     if "area" in invocation.options:
         area = find_area(brief, invocation.options["area"])
         others = [name for name in names if name != area.name]
@@ -232,6 +243,7 @@ def mous(library: Library, invocation: Invocation, now: datetime) -> Reply:
         footer=_footer(brief),
         sources=tuple(sources),
         brief_id=brief.id,
+        options=(("area", area.id),) if area else (),
     )
 
 
@@ -306,4 +318,7 @@ def answer(library: Library, invocation: Invocation, now: datetime) -> Reply:
         raise ValueError("now must be time-zone aware")
     spec = command(invocation.command)
     reply = ANSWERS[spec.name](library, invocation, now)
-    return dataclasses.replace(reply, options=tuple(sorted(invocation.options.items())))
+    options = {**invocation.options, **dict(reply.options)}  # with names resolved to ids
+    if "brief" in options and reply.brief_id is not None:
+        options["brief"] = reply.brief_id
+    return dataclasses.replace(reply, options=tuple(sorted(options.items())))

@@ -6,6 +6,7 @@ plain-text words, computed by the core, and the aware datetimes a platform
 needs to render it in the reader's own time zone instead.
 """
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,12 +29,25 @@ class Moment:
         return self.precision is Precision.MINUTE
 
 
+class Direction(enum.StrEnum):
+    """What a countdown counts: to a start, since an end, or nothing (it is under way)."""
+
+    UNTIL = "until"
+    ONGOING = "ongoing"
+    SINCE = "since"
+
+
 @dataclass(frozen=True)
 class Countdown:
-    """How far ``target`` is from the answer's "now", e.g. ``in 2 months``."""
+    """How far ``target`` is from the answer's "now", e.g. ``in 2 months``, ``ended 3 days ago``.
+
+    ``UNTIL``: ``target`` is the start ahead. ``SINCE``: ``target`` is the end
+    behind, and the words begin with "ended". ``ONGOING``: the words say so.
+    """
 
     target: datetime
     words: str
+    direction: Direction = Direction.UNTIL
 
 
 Segment = str | Moment | Countdown
