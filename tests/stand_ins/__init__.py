@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the chat platforms briefbot talks to, used by the tests."""

@@ -1,0 +1,337 @@
+"""The gateway half of the Discord stand-in: a websocket speaking Discord's gateway v10.
+
+Sends HELLO, acknowledges every heartbeat, answers IDENTIFY with READY and a GUILD_CREATE per
+guild, numbers every dispatch, keeps the dispatch log of the session so a RESUME replays what
+the client missed, and can drop, hold or invalidate connections to exercise reconnects. The
+payloads themselves come from the :class:`GatewayHost` (the stand-in) that owns the gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiohttp import WSMsgType, web
+
+from .discord_payloads import JSON, PRIVILEGED_INTENTS
+
+OP_DISPATCH = 0
+OP_HEARTBEAT = 1
+OP_IDENTIFY = 2
+OP_PRESENCE = 3
+OP_VOICE_STATE = 4
+OP_RESUME = 6
+OP_RECONNECT = 7
+OP_REQUEST_MEMBERS = 8
+OP_INVALID_SESSION = 9
+OP_HELLO = 10
+OP_HEARTBEAT_ACK = 11
+
+#: Dispatches kept per session for RESUME; a client further behind must IDENTIFY again.
+REPLAY_BUFFER = 1000
+
+
+class GatewayHost(Protocol):
+    """What the gateway asks of the stand-in that owns it."""
+
+    token: str
+    privileged_intents: int
+    heartbeat_interval_ms: int
+
+    def gateway_ready(self, session_id: str, shard: list[int] | None) -> JSON:
+        """The READY payload for a new session."""
+        ...
+
+    def gateway_guilds(self) -> list[JSON]:
+        """One GUILD_CREATE payload per guild."""
+        ...
+
+    def gateway_members(self, guild_id: int) -> list[JSON]:
+        """Member payloads for GUILD_MEMBERS_CHUNK."""
+        ...
+
+    def protocol_error(self, text: str) -> None:
+        """Record something real Discord would have refused."""
+        ...
+
+    def notify(self) -> None:
+        """Wake waiters: something was recorded."""
+        ...
+
+
+@dataclass
+class GatewayOpRecord:
+    """A gateway frame received from the client."""
+
+    op: int
+    data: Any
+    time: float
+
+
+def _frame(op: int, data: Any = None) -> JSON:
+    return {"op": op, "d": data, "s": None, "t": None}
+
+
+@dataclass(eq=False)
+class _Connection:
+    ws: web.WebSocketResponse
+    transport: asyncio.Transport | None
+    query: dict[str, str]
+    session: _Session | None = None
+    alive: bool = True
+
+    async def send(self, frame: JSON) -> bool:
+        if not self.alive or self.ws.closed:
+            return False
+        try:
+            await self.ws.send_str(json.dumps(frame, separators=(",", ":")))
+        except (ConnectionError, RuntimeError):
+            self.alive = False
+            return False
+        return True
+
+    async def close(self, code: int, reason: str) -> None:
+        self.alive = False
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code, message=reason.encode())
+
+
+@dataclass(eq=False)
+class _Session:
+    session_id: str
+    shard: list[int] | None
+    seq: int = 0
+    log: deque[JSON] = field(default_factory=lambda: deque(maxlen=REPLAY_BUFFER))
+    conn: _Connection | None = None
+    ready: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def emit(self, event: str, data: JSON) -> None:
+        """Number, log and (when connected) send a dispatch; the caller holds ``lock``."""
+        self.seq += 1
+        frame = {"op": OP_DISPATCH, "t": event, "s": self.seq, "d": data}
+        self.log.append(frame)
+        if self.conn is not None:
+            await self.conn.send(frame)
+
+
+class Gateway:
+    """Gateway sessions and websocket connections for one stand-in."""
+
+    def __init__(self, host: GatewayHost) -> None:
+        self.host = host
+        self.ops: list[GatewayOpRecord] = []
+        self.identify_payloads: list[JSON] = []  # whole frames: {"op": 2, "d": {...}}
+        self.resume_count = 0  # RESUMEs accepted (RESUMED sent)
+        self.replayed_count = 0  # dispatches re-sent because of a RESUME
+        self.drop_count = 0
+        self._sessions: dict[str, _Session] = {}
+        self._current: _Session | None = None
+        self._connections: list[_Connection] = []
+        self._gate = asyncio.Event()  # cleared: new connections wait before HELLO
+        self._gate.set()
+
+    @property
+    def has_session(self) -> bool:
+        """Whether a client has IDENTIFYed (dispatches can be sent or buffered)."""
+        return self._current is not None
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether the current session is connected and was sent READY and GUILD_CREATEs."""
+        return self._current is not None and self._current.ready and self._live() is not None
+
+    def _live(self) -> _Connection | None:
+        session = self._current
+        if session is None or session.conn is None or not session.conn.alive:
+            return None
+        return session.conn
+
+    def _require_live(self) -> _Connection:
+        conn = self._live()
+        if conn is None:
+            raise RuntimeError("stand-in: no live gateway connection")
+        return conn
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """The aiohttp handler for ``/gateway``."""
+        ws = web.WebSocketResponse(max_msg_size=0, timeout=2.0)
+        await ws.prepare(request)
+        conn = _Connection(ws, request.transport, dict(request.query))
+        self._connections.append(conn)
+        try:
+            await self._gate.wait()
+            if conn.query.get("encoding", "json") != "json" or conn.query.get("v") != "10":
+                self.host.protocol_error(f"gateway connected with query {conn.query}")
+            hello = {"heartbeat_interval": self.host.heartbeat_interval_ms, "_trace": ["stand-in"]}
+            await conn.send(_frame(OP_HELLO, hello))
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._on_frame(conn, msg.data)
+                else:
+                    self.host.protocol_error(f"gateway: unexpected {msg.type.name} frame")
+                    await conn.close(4002, "Error while decoding payload.")
+        finally:
+            conn.alive = False
+            if conn.session is not None and conn.session.conn is conn:
+                conn.session.conn = None
+            self._connections.remove(conn)
+            self.host.notify()
+        return ws
+
+    async def _on_frame(self, conn: _Connection, text: str) -> None:
+        try:
+            frame = json.loads(text)
+            op = int(frame["op"])
+        except (ValueError, KeyError, TypeError):
+            self.host.protocol_error(f"gateway: undecodable frame {text[:200]!r}")
+            await conn.close(4002, "Error while decoding payload.")
+            return
+        data = frame.get("d")
+        self.ops.append(GatewayOpRecord(op, data, time.perf_counter()))
+        try:
+            if op == OP_HEARTBEAT:
+                await conn.send(_frame(OP_HEARTBEAT_ACK))
+            elif op == OP_IDENTIFY:
+                await self._identify(conn, frame)
+            elif op == OP_RESUME:
+                await self._resume(conn, data)
+            elif conn.session is None:
+                self.host.protocol_error(f"gateway: op {op} before IDENTIFY")
+                await conn.close(4003, "Not authenticated.")
+            elif op == OP_REQUEST_MEMBERS:
+                await self._request_members(conn.session, data)
+            elif op not in (OP_PRESENCE, OP_VOICE_STATE):
+                self.host.protocol_error(f"gateway: unknown op {op}")
+                await conn.close(4001, "Unknown opcode.")
+        finally:
+            self.host.notify()
+
+    async def _identify(self, conn: _Connection, frame: JSON) -> None:
+        data = frame.get("d")
+        if not isinstance(data, dict) or data.get("token") != self.host.token:
+            await conn.close(4004, "Authentication failed.")
+            return
+        self.identify_payloads.append(frame)
+        if conn.session is not None:
+            self.host.protocol_error("gateway: IDENTIFY sent twice on one connection")
+            await conn.close(4005, "Already authenticated.")
+            return
+        intents = data.get("intents")
+        if not isinstance(intents, int):
+            self.host.protocol_error("gateway: IDENTIFY without intents")
+            await conn.close(4013, "Invalid intent(s).")
+            return
+        if intents & PRIVILEGED_INTENTS & ~self.host.privileged_intents:
+            await conn.close(4014, "Disallowed intent(s).")
+            return
+        session = _Session(secrets.token_hex(16), data.get("shard"))
+        self._sessions[session.session_id] = session
+        self._current = conn.session = session
+        async with session.lock:
+            session.conn = conn
+            await session.emit("READY", self.host.gateway_ready(session.session_id, session.shard))
+            for guild in self.host.gateway_guilds():
+                await session.emit("GUILD_CREATE", guild)
+            session.ready = True
+
+    async def _resume(self, conn: _Connection, data: Any) -> None:
+        if not isinstance(data, dict) or data.get("token") != self.host.token:
+            await conn.close(4004, "Authentication failed.")
+            return
+        session = self._sessions.get(str(data.get("session_id")))
+        seq = data.get("seq") or 0
+        if session is None or session is not self._current:
+            await conn.send(_frame(OP_INVALID_SESSION, False))
+            return
+        async with session.lock:
+            oldest = session.log[0]["s"] if session.log else session.seq + 1
+            if not oldest - 1 <= seq <= session.seq:  # unknown or no longer buffered
+                await conn.send(_frame(OP_INVALID_SESSION, False))
+                return
+            if session.conn is not None and session.conn is not conn:
+                session.conn.alive = False
+            session.conn, conn.session = conn, session
+            for frame in session.log:
+                if frame["s"] > seq:
+                    self.replayed_count += 1
+                    await conn.send(frame)
+            await session.emit("RESUMED", {"_trace": ["stand-in"]})
+            self.resume_count += 1
+
+    async def _request_members(self, session: _Session, data: Any) -> None:
+        data = data if isinstance(data, dict) else {}
+        guild_id = int(data.get("guild_id") or 0)
+        wanted = {int(u) for u in data.get("user_ids") or []}
+        members = self.host.gateway_members(guild_id)
+        if wanted:
+            members = [m for m in members if int(m["user"]["id"]) in wanted]
+        chunk: JSON = {
+            "guild_id": str(guild_id),
+            "members": members,
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": [],
+        }
+        if data.get("nonce") is not None:
+            chunk["nonce"] = data["nonce"]
+        async with session.lock:
+            await session.emit("GUILD_MEMBERS_CHUNK", chunk)
+
+    async def dispatch(
+        self, event: str, data: JSON, before_send: Callable[[], None] | None = None
+    ) -> None:
+        """Send a dispatch on the current session, or log it for RESUME while offline.
+
+        ``before_send`` runs right before the frame goes out (to timestamp it).
+        """
+        session = self._current
+        if session is None:
+            raise RuntimeError("stand-in: no client has IDENTIFYed yet")
+        async with session.lock:
+            if before_send is not None:
+                before_send()
+            await session.emit(event, data)
+
+    async def drop(self, code: int | None) -> None:
+        """Close the live connection with ``code``, or abort its transport when ``None``."""
+        conn = self._require_live()
+        conn.alive = False
+        self.drop_count += 1
+        if code is None:
+            if conn.transport is not None:
+                conn.transport.abort()
+        else:
+            await conn.close(code, "stand-in dropped the connection")
+
+    def hold(self) -> None:
+        """Make new connections wait before HELLO."""
+        self._gate.clear()
+
+    def release(self) -> None:
+        """Let waiting and new connections get HELLO."""
+        self._gate.set()
+
+    async def send_reconnect(self) -> None:
+        """Send op 7 RECONNECT on the live connection."""
+        await self._require_live().send(_frame(OP_RECONNECT))
+
+    async def invalidate_session(self, resumable: bool) -> None:
+        """Send op 9 INVALID_SESSION; a non-resumable session is forgotten."""
+        conn = self._require_live()
+        if not resumable and self._current is not None:
+            self._sessions.pop(self._current.session_id, None)
+        await conn.send(_frame(OP_INVALID_SESSION, resumable))
+
+    async def close(self) -> None:
+        """Close every connection (code 1001, going away)."""
+        self._gate.set()
+        for conn in list(self._connections):
+            await conn.close(1001, "stand-in shutting down")

@@ -1,0 +1,1416 @@
+"""A loopback Discord: gateway and REST API v10, enough for an unmodified discord.py client.
+
+Start it with ``async with DiscordStandIn(...) as standin:`` and point discord.py at it with
+:func:`point_discord_py_at` (which only sets ``discord.http.Route.BASE`` and
+``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``). Tests then act as a Discord user with
+:meth:`DiscordStandIn.send_command`, :meth:`~DiscordStandIn.send_autocomplete` and
+:meth:`~DiscordStandIn.click_button`, and read what the bot did from the recorded ``posts``,
+``callbacks``, ``followups``, ``edits`` and ``requests``. Faults (429 with ``Via``, 5xx,
+forbidden or deleted channels, dropped gateway connections) are injected on demand, and
+:meth:`~DiscordStandIn.assert_clean` fails a test that used a route the stand-in does not know
+or broke a protocol rule real Discord would have rejected.
+
+Facts about the wire format are in ``/work/shared/design/discord-wire-notes.md``.
+"""
+
+# The waiting helpers take a ``timeout`` argument on purpose: tests read better that way.
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+import json
+import math
+import re
+import secrets
+import socket
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from .discord_gateway import Gateway, GatewayOpRecord
+from .discord_payloads import (
+    ALREADY_ACKNOWLEDGED,
+    ATTACHMENT_SIZE_LIMIT,
+    BOT_PERMISSIONS,
+    FLAG_EPHEMERAL,
+    FLAG_LOADING,
+    INVALID_JSON,
+    JSON,
+    MEMBER_PERMISSIONS,
+    MISSING_PERMISSIONS,
+    NOT_FOUND,
+    OPT_CHANNEL,
+    OPT_MENTIONABLE,
+    OPT_ROLE,
+    OPT_USER,
+    UNAUTHORIZED,
+    UNKNOWN_APPLICATION,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_GUILD,
+    UNKNOWN_INTERACTION,
+    UNKNOWN_MESSAGE,
+    UNKNOWN_WEBHOOK,
+    ChannelSpec,
+    DiscordError,
+    SnowflakeFactory,
+    StandInChannel,
+    StandInGuild,
+    StandInUser,
+    apply_message_edit,
+    build_message,
+    build_options,
+    invalid_form,
+    iter_components,
+    modal_submission,
+    role_payload,
+    validate_choices,
+    validate_message,
+    validate_modal,
+)
+from .discord_records import (
+    CallbackRecord,
+    EditRecord,
+    FollowupRecord,
+    InteractionRecord,
+    PostRecord,
+    RequestRecord,
+    UploadedFile,
+)
+
+__all__ = [
+    "CallbackRecord",
+    "DiscordStandIn",
+    "EditRecord",
+    "FollowupRecord",
+    "GatewayOpRecord",
+    "InteractionRecord",
+    "PostRecord",
+    "RequestRecord",
+    "StandInChannel",
+    "StandInGuild",
+    "StandInUser",
+    "UploadedFile",
+    "point_discord_py_at",
+    "running_standin",
+]
+
+# Interaction types, and the callback types Discord accepts for each.
+INTERACTION_COMMAND = 2
+INTERACTION_COMPONENT = 3
+INTERACTION_AUTOCOMPLETE = 4
+INTERACTION_MODAL_SUBMIT = 5
+_ALLOWED_CALLBACKS = {
+    INTERACTION_COMMAND: {4, 5, 9},
+    INTERACTION_COMPONENT: {4, 5, 6, 7, 9},
+    INTERACTION_AUTOCOMPLETE: {8},
+    INTERACTION_MODAL_SUBMIT: {4, 5, 6, 7},
+}
+_TRUE = ("1", "true", "True")
+
+
+@dataclass
+class _Fault:
+    method: str
+    pattern: re.Pattern[str]
+    status: int
+    remaining: int
+    retry_after: float
+    global_: bool
+    body: JSON | None
+    processed: bool
+
+
+@dataclass
+class _Window:
+    """A fixed rate-limit window, as Discord's buckets work: ``limit`` hits per ``period``."""
+
+    limit: int
+    period: float
+    start: float = -math.inf
+    count: int = 0
+
+    def hit(self, now: float) -> float | None:
+        """Count a request; return the seconds to wait instead when the bucket is empty."""
+        if now - self.start >= self.period:
+            self.start, self.count = now, 0
+        if self.count >= self.limit:
+            return self.start + self.period - now
+        self.count += 1
+        return None
+
+    def headers(self, now: float, bucket: str) -> dict[str, str]:
+        """``X-RateLimit-*`` headers describing the window after a request."""
+        reset_after = max(self.start + self.period - now, 0.0)
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(self.limit - self.count, 0)),
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Bucket": bucket,
+        }
+
+
+@dataclass
+class _Call:
+    request: web.Request
+    params: dict[str, str]
+    body: Any
+    files: list[UploadedFile]
+
+    def id(self, name: str) -> int:
+        return int(self.params[name])
+
+    def flag(self, name: str) -> bool:
+        return self.request.query.get(name) in _TRUE
+
+
+_Handler = Callable[[_Call], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class _Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: _Handler
+    auth: bool
+    global_limit: bool
+
+
+class DiscordStandIn:
+    """Discord's gateway and REST API v10 on ``127.0.0.1``, for a real discord.py client.
+
+    ``guild_id``/``channels`` describe one guild; pass ``guilds`` for several. ``member`` is
+    the user who types commands; ``privileged_intents`` is the mask of privileged intents the
+    "developer portal" allows (none by default, so asking for them closes with 4014).
+    ``interaction_deadline`` is Discord's 3 s limit for the first callback (``None``: off).
+    ``enforce_limits`` models Discord's rate limits: ``global_rate`` requests per second
+    (50 per 1 s) and ``channel_rate`` messages per channel (5 per 5 s), answering 429 beyond.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = "stand-in-token",  # noqa: S107 - a fake token for a fake Discord
+        guild_id: int = 1_300_000_000_000_000_001,
+        channels: Sequence[ChannelSpec] = ((1_300_000_000_000_000_101, "general"),),
+        guild_name: str = "Stand-in Guild",
+        guilds: Sequence[StandInGuild] | None = None,
+        application_id: int = 1_300_000_000_000_000_900,
+        bot_user_id: int | None = None,
+        bot_username: str = "briefbot",
+        member: StandInUser | None = None,
+        bot_permissions: int = BOT_PERMISSIONS,
+        heartbeat_interval_ms: int = 41_250,
+        interaction_deadline: float | None = 3.0,
+        privileged_intents: int = 0,
+        enforce_limits: bool = False,
+        global_rate: tuple[int, float] = (50, 1.0),
+        channel_rate: tuple[int, float] = (5, 5.0),
+    ) -> None:
+        self.token = token
+        self.application_id = application_id
+        self.guilds: list[StandInGuild] = (
+            list(guilds) if guilds else [StandInGuild.build(guild_id, channels, guild_name)]
+        )
+        self.bot_user = StandInUser(bot_user_id or application_id, bot_username, bot=True)
+        self.member = member or StandInUser(1_300_000_000_000_000_500, "reader", "Reader")
+        self.users: dict[int, StandInUser] = {u.id: u for u in (self.bot_user, self.member)}
+        self.bot_permissions = bot_permissions
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.interaction_deadline = interaction_deadline
+        self.privileged_intents = privileged_intents
+        self.enforce_limits = enforce_limits
+
+        # Recordings, in arrival order.
+        self.requests: list[RequestRecord] = []
+        self.posts: list[PostRecord] = []
+        self.callbacks: list[CallbackRecord] = []
+        self.followups: list[FollowupRecord] = []
+        self.edits: list[EditRecord] = []
+        self.interactions: list[InteractionRecord] = []
+        self.unhandled: list[str] = []
+        self.protocol_errors: list[str] = []
+        self.messages: dict[int, JSON] = {}
+        self.command_syncs: list[tuple[int | None, list[JSON]]] = []
+        self.deduplicated_posts = 0
+        self.rate_limited_count = 0  # 429s served by ``enforce_limits``
+        self.injected_fault_count = 0
+
+        self._snowflake = SnowflakeFactory()
+        self._commands: dict[int | None, list[JSON]] = {}
+        self._command_ids: dict[tuple[int | None, str, int], int] = {}
+        self._history: defaultdict[int, list[int]] = defaultdict(list)
+        self._nonces: dict[tuple[int, str], JSON] = {}
+        self._forbidden: set[int] = set()
+        self._deleted: set[int] = set()
+        self._faults: list[_Fault] = []
+        self._global_window = _Window(*global_rate)
+        self._channel_windows: defaultdict[int, _Window] = defaultdict(
+            lambda: _Window(*channel_rate)
+        )
+        self._by_id: dict[int, InteractionRecord] = {}
+        self._by_token: dict[str, InteractionRecord] = {}
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+        self._routes = self._build_routes()
+        self.gateway = Gateway(self)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Bind an ephemeral port on 127.0.0.1 and start serving."""
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get("/gateway/", self.gateway.handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self._port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+
+    async def close(self) -> None:
+        """Close every gateway connection and stop the server."""
+        await self.gateway.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        for _, future in self._waiters:
+            future.cancel()
+        self._waiters.clear()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def port(self) -> int:
+        """The TCP port the stand-in listens on."""
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def api_base(self) -> str:
+        """The value for ``discord.http.Route.BASE``: ``base_url + "/api/v10"``."""
+        return f"{self.base_url}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        """The gateway URL (also sent as ``resume_gateway_url``)."""
+        return f"ws://127.0.0.1:{self._port}/gateway"
+
+    # ------------------------------------------------------------ configuration
+
+    @property
+    def guild(self) -> StandInGuild:
+        """The first (default) guild."""
+        return self.guilds[0]
+
+    def add_user(self, user: StandInUser) -> None:
+        """Make ``user`` known, e.g. for user-typed command options."""
+        self.users[user.id] = user
+
+    def forbid_channel(self, channel_id: int) -> None:
+        """From now on requests about this channel get 403 Missing Permissions (50013)."""
+        self._forbidden.add(channel_id)
+
+    def allow_channel(self, channel_id: int) -> None:
+        """Undo :meth:`forbid_channel`."""
+        self._forbidden.discard(channel_id)
+
+    def delete_channel(self, channel_id: int) -> None:
+        """From now on this channel is gone: 404 Unknown Channel (10003)."""
+        self._deleted.add(channel_id)
+        for guild in self.guilds:
+            guild.channels = [c for c in guild.channels if c.id != channel_id]
+
+    def fail_next(
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        times: int = 1,
+        retry_after: float = 0.05,
+        *,
+        global_: bool = False,
+        body: JSON | None = None,
+        processed: bool = False,
+    ) -> None:
+        """Answer the next ``times`` requests matching ``method`` (or ``"*"``) and
+        ``path_regex`` (searched in the path after ``/api/v10``) with ``status``.
+
+        A 429 carries ``Via``, ``retry_after``/``global`` and ``X-RateLimit-*`` as Discord's
+        does, so discord.py sleeps and retries; other statuses get a JSON error ``body``.
+        With ``processed`` the request is carried out first and only its answer is replaced
+        (Discord did the work but the response was lost, e.g. a 502 from the edge).
+        """
+        pattern = re.compile(path_regex)
+        fault = _Fault(
+            method.upper(), pattern, status, times, retry_after, global_, body, processed
+        )
+        self._faults.append(fault)
+
+    # ---------------------------------------------------------------- waiting
+
+    def notify(self) -> None:
+        """Wake the waiters whose condition now holds (called whenever something is recorded)."""
+        for predicate, future in list(self._waiters):
+            if future.done():
+                continue
+            try:
+                if predicate():
+                    future.set_result(None)
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting test
+                future.set_exception(exc)
+
+    async def wait_until(
+        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "a condition"
+    ) -> None:
+        """Wait until ``predicate()`` holds (checked whenever the stand-in records something).
+
+        Raises :class:`TimeoutError` naming ``what`` after ``timeout`` seconds.
+        """
+        if predicate():
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (predicate, future)
+        self._waiters.append(entry)
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise TimeoutError(f"stand-in: timed out after {timeout}s waiting for {what}") from None
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(entry)
+
+    async def wait_for_posts(
+        self, n: int = 1, timeout: float = 5.0, channel_id: int | None = None
+    ) -> list[PostRecord]:
+        """Wait until at least ``n`` channel posts (in ``channel_id`` if given); return them."""
+
+        def matching() -> list[PostRecord]:
+            return [p for p in self.posts if channel_id is None or p.channel_id == channel_id]
+
+        await self.wait_until(lambda: len(matching()) >= n, timeout, f"{n} channel posts")
+        return matching()
+
+    async def wait_for_ready(self, timeout: float = 5.0) -> None:
+        """Wait until a client identified and was sent READY and every GUILD_CREATE."""
+        await self.wait_until(
+            lambda: self.gateway.is_ready,
+            timeout,
+            "IDENTIFY, READY and GUILD_CREATE",
+        )
+
+    async def wait_for_resume(self, timeout: float = 5.0, count: int = 1) -> None:
+        """Wait until the client has RESUMEd (successfully) ``count`` times in total."""
+        await self.wait_until(lambda: self.resume_count >= count, timeout, f"{count} RESUMEs")
+
+    async def wait_for_commands(self, guild_id: int | None = None, timeout: float = 5.0) -> None:
+        """Wait until commands were synced globally (``None``) or for ``guild_id``."""
+        await self.wait_until(
+            lambda: guild_id in self._commands, timeout, f"a command sync for {guild_id}"
+        )
+
+    # --------------------------------------------------------------- checking
+
+    @property
+    def gateway_ops(self) -> list[GatewayOpRecord]:
+        """Every gateway frame received from clients."""
+        return self.gateway.ops
+
+    @property
+    def identify_payloads(self) -> list[JSON]:
+        """Every IDENTIFY frame with the right token, whole: ``{"op": 2, "d": {...}}``."""
+        return self.gateway.identify_payloads
+
+    @property
+    def identify_count(self) -> int:
+        """IDENTIFY frames received (accepted or not)."""
+        return sum(1 for op in self.gateway_ops if op.op == 2)
+
+    @property
+    def resume_count(self) -> int:
+        """RESUMEs accepted (RESUMED sent)."""
+        return self.gateway.resume_count
+
+    @property
+    def replayed_count(self) -> int:
+        """Dispatches re-sent because of a RESUME."""
+        return self.gateway.replayed_count
+
+    @property
+    def drop_count(self) -> int:
+        """Connections dropped with :meth:`drop_connection`."""
+        return self.gateway.drop_count
+
+    @property
+    def heartbeat_count(self) -> int:
+        """Heartbeats (op 1) received."""
+        return sum(1 for op in self.gateway_ops if op.op == 1)
+
+    @property
+    def resume_attempts(self) -> int:
+        """RESUME frames received (accepted or not)."""
+        return sum(1 for op in self.gateway_ops if op.op == 6)
+
+    def commands(self, guild_id: int | None = None) -> list[JSON]:
+        """The commands last synced globally (``None``) or for ``guild_id``."""
+        return list(self._commands.get(guild_id, []))
+
+    def channel_history(self, channel_id: int) -> list[JSON]:
+        """Messages (not ephemeral) in a channel, oldest first."""
+        return [self.messages[i] for i in self._history[channel_id] if i in self.messages]
+
+    def assert_clean(self) -> None:
+        """Raise AssertionError listing unhandled requests and protocol errors, if any."""
+        problems = [f"unhandled request: {u}" for u in self.unhandled]
+        problems += [f"protocol error: {e}" for e in self.protocol_errors]
+        if problems:
+            raise AssertionError("Discord stand-in saw problems:\n  " + "\n  ".join(problems))
+
+    def protocol_error(self, text: str) -> None:
+        """Record something real Discord would have refused (fails :meth:`assert_clean`)."""
+        self.protocol_errors.append(text)
+
+    # ------------------------------------------------------------------- REST
+
+    def _build_routes(self) -> list[_Route]:
+        app, guild, cid = r"(?P<app>\d+)", r"(?P<guild>\d+)", r"(?P<cid>\d+)"
+        hook = rf"/webhooks/{app}/(?P<token>[^/]+)"
+        callback = r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback"
+        table: list[tuple[str, str, _Handler, bool]] = [
+            ("GET", r"/gateway", self._get_gateway, False),
+            ("GET", r"/gateway/bot", self._get_gateway_bot, True),
+            ("GET", r"/users/@me", self._get_me, True),
+            ("GET", r"/oauth2/applications/@me", self._get_application, True),
+            ("GET", r"/applications/@me", self._get_application, True),
+            ("PUT", rf"/applications/{app}/commands", self._put_commands, True),
+            ("GET", rf"/applications/{app}/commands", self._get_commands, True),
+            ("PUT", rf"/applications/{app}/guilds/{guild}/commands", self._put_commands, True),
+            ("GET", rf"/applications/{app}/guilds/{guild}/commands", self._get_commands, True),
+            ("POST", callback, self._callback, False),
+            ("POST", hook, self._post_followup, False),
+            ("GET", rf"{hook}/messages/(?P<mid>@original|\d+)", self._webhook_message, False),
+            ("PATCH", rf"{hook}/messages/(?P<mid>@original|\d+)", self._webhook_message, False),
+            ("DELETE", rf"{hook}/messages/(?P<mid>@original|\d+)", self._webhook_message, False),
+            ("GET", rf"/channels/{cid}", self._get_channel, True),
+            ("GET", rf"/channels/{cid}/messages", self._get_history, True),
+            ("POST", rf"/channels/{cid}/messages", self._post_message, True),
+            ("GET", rf"/channels/{cid}/messages/(?P<mid>\d+)", self._channel_message, True),
+            ("PATCH", rf"/channels/{cid}/messages/(?P<mid>\d+)", self._channel_message, True),
+            ("DELETE", rf"/channels/{cid}/messages/(?P<mid>\d+)", self._channel_message, True),
+            ("POST", rf"/channels/{cid}/typing", self._post_typing, True),
+        ]
+        # Interaction and webhook endpoints are exempt from the global rate limit.
+        return [_Route(m, re.compile(p), h, auth, auth) for m, p, h, auth in table]
+
+    @staticmethod
+    def _json(
+        data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> web.Response:
+        # Exactly ``application/json``: with ``; charset=utf-8`` discord.py returns raw text.
+        return web.Response(
+            body=json.dumps(data).encode(),
+            status=status,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+
+    def _error(self, error: DiscordError) -> web.Response:
+        return self._json(error.body(), error.status)
+
+    def _rate_limited(
+        self, retry_after: float, *, global_: bool, bucket: str, limit: int = 5
+    ) -> web.Response:
+        """A 429 shaped so discord.py retries it: ``Via``, JSON ``retry_after``, bucket headers."""
+        retry_after = max(math.ceil(retry_after * 1000) / 1000, 0.001)
+        headers = {
+            "Via": "1.1 google",
+            "Retry-After": str(math.ceil(retry_after)),
+            "X-RateLimit-Scope": "global" if global_ else "user",
+        }
+        if global_:
+            headers["X-RateLimit-Global"] = "true"
+        else:
+            headers.update(
+                {
+                    "X-RateLimit-Limit": str(limit),
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+                    "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+                    "X-RateLimit-Bucket": bucket,
+                }
+            )
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": global_,
+        }
+        return self._json(body, 429, headers)
+
+    async def _read_body(self, request: web.Request) -> tuple[Any, list[UploadedFile], bool]:
+        """Return ``(json body, files, body_was_invalid)`` for JSON or multipart requests."""
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            body: Any = None
+            files: list[UploadedFile] = []
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    data = value.file.read()
+                    files.append(UploadedFile(key, value.filename, value.content_type, data))
+                elif key == "payload_json":
+                    try:
+                        body = json.loads(value)
+                    except ValueError:
+                        return None, files, True
+            return body, files, False
+        raw = await request.read()
+        if not raw:
+            return None, [], False
+        try:
+            return json.loads(raw), [], False
+        except ValueError:
+            return None, [], True
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"]
+        body, files, invalid = await self._read_body(request)
+        record = RequestRecord(
+            request.method,
+            path,
+            dict(request.query),
+            dict(request.headers),
+            body,
+            files,
+            time.perf_counter(),
+        )
+        self.requests.append(record)
+        try:
+            response = await self._answer(request, path, body, files, invalid)
+            record.status = response.status
+            return response
+        finally:
+            self.notify()
+
+    async def _answer(
+        self, request: web.Request, path: str, body: Any, files: list[UploadedFile], invalid: bool
+    ) -> web.StreamResponse:
+        method = request.method
+        fault = next(
+            (f for f in self._faults if f.method in ("*", method) and f.pattern.search(path)),
+            None,
+        )
+        if fault is not None:
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self._faults.remove(fault)
+            if not fault.processed:
+                return self._fault_response(fault)
+        found = self._match(method, path)
+        if found is None:
+            self.unhandled.append(f"{method} {path}")
+            return self._error(NOT_FOUND)
+        route, params = found
+        if invalid:
+            self.protocol_error(f"{method} {path}: body is not valid JSON")
+            return self._error(INVALID_JSON)
+        if route.auth and request.headers.get("Authorization") != f"Bot {self.token}":
+            return self._error(UNAUTHORIZED)
+        if self.enforce_limits and route.global_limit:
+            wait = self._global_window.hit(time.monotonic())
+            if wait is not None:
+                self.rate_limited_count += 1
+                return self._rate_limited(wait, global_=True, bucket="global")
+        response = await route.handler(_Call(request, params, body, files))
+        return self._fault_response(fault) if fault is not None else response
+
+    def _match(self, method: str, path: str) -> tuple[_Route, dict[str, str]] | None:
+        for route in self._routes:
+            match = route.pattern.fullmatch(path)
+            if match is not None and route.method == method:
+                return route, match.groupdict()
+        return None
+
+    def _fault_response(self, fault: _Fault) -> web.Response:
+        self.injected_fault_count += 1
+        if fault.status == 429:
+            return self._rate_limited(fault.retry_after, global_=fault.global_, bucket="injected")
+        phrase = http.HTTPStatus(fault.status).phrase
+        body = fault.body or {"message": f"{fault.status}: {phrase}", "code": 0}
+        return self._json(body, fault.status)
+
+    # --- gateway info, users, application
+
+    async def _get_gateway(self, call: _Call) -> web.Response:
+        return self._json({"url": self.gateway_url})
+
+    async def _get_gateway_bot(self, call: _Call) -> web.Response:
+        limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
+        return self._json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+
+    def _bot_user_payload(self) -> JSON:
+        return {
+            **self.bot_user.payload(),
+            "verified": True,
+            "mfa_enabled": False,
+            "locale": "en-US",
+        }
+
+    async def _get_me(self, call: _Call) -> web.Response:
+        return self._json(self._bot_user_payload())
+
+    async def _get_application(self, call: _Call) -> web.Response:
+        return self._json(
+            {
+                "id": str(self.application_id),
+                "name": self.bot_user.username,
+                "description": "",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": self.member.payload(),
+                "verify_key": "0" * 64,
+                "team": None,
+                "flags": 0,
+                "summary": "",
+                "bot": self.bot_user.payload(),
+                "redirect_uris": [],
+                "interactions_endpoint_url": None,
+                "approximate_guild_count": len(self.guilds),
+            }
+        )
+
+    # --- application commands
+
+    def _command_scope(self, call: _Call) -> tuple[int | None, DiscordError | None]:
+        if call.id("app") != self.application_id:
+            return None, UNKNOWN_APPLICATION
+        if "guild" not in call.params:
+            return None, None
+        guild_id = call.id("guild")
+        if not any(g.id == guild_id for g in self.guilds):
+            return guild_id, UNKNOWN_GUILD
+        return guild_id, None
+
+    async def _put_commands(self, call: _Call) -> web.Response:
+        guild_id, error = self._command_scope(call)
+        if error is not None:
+            return self._error(error)
+        problems = self._command_problems(call.body)
+        if problems:
+            self.protocol_error(f"command sync rejected: {problems}")
+            return self._error(invalid_form(problems))
+        stored: list[JSON] = []
+        for command in call.body:
+            kind = int(command.get("type", 1))
+            key = (guild_id, command["name"], kind)
+            command_id = self._command_ids.setdefault(key, self._snowflake())
+            entry = {
+                "type": kind,
+                **command,
+                "id": str(command_id),
+                "application_id": str(self.application_id),
+                "version": str(self._snowflake()),
+            }
+            if guild_id is not None:
+                entry["guild_id"] = str(guild_id)
+            stored.append(entry)
+        self._commands[guild_id] = stored
+        self.command_syncs.append((guild_id, stored))
+        return self._json(stored)
+
+    @staticmethod
+    def _command_problems(body: Any) -> list[tuple[str, str]]:
+        if not isinstance(body, list):
+            return [("_root", "Must be an array of commands.")]
+        problems: list[tuple[str, str]] = []
+        seen: set[tuple[str, int]] = set()
+        for i, command in enumerate(body):
+            name, kind = command.get("name"), int(command.get("type", 1))
+            if (name, kind) in seen:
+                problems.append((f"{i}.name", "Application command names must be unique"))
+            seen.add((name, kind))
+            if kind == 1 and not (isinstance(name, str) and re.fullmatch(r"[-_\w]{1,32}", name)):
+                problems.append((f"{i}.name", "Command name is invalid"))
+            if kind == 1 and not 1 <= len(command.get("description") or "") <= 100:
+                problems.append((f"{i}.description", "Must be between 1 and 100 in length."))
+            if len(command.get("options") or []) > 25:
+                problems.append((f"{i}.options", "Must be 25 or fewer in length."))
+        return problems
+
+    async def _get_commands(self, call: _Call) -> web.Response:
+        guild_id, error = self._command_scope(call)
+        if error is not None:
+            return self._error(error)
+        return self._json(self.commands(guild_id))
+
+    # --- interactions
+
+    async def _callback(self, call: _Call) -> web.Response:
+        now = time.perf_counter()
+        rec = self._by_id.get(call.id("iid"))
+        if rec is None or rec.token != call.params["token"]:
+            self.protocol_error(f"callback for unknown interaction {call.params['iid']}")
+            return self._error(UNKNOWN_INTERACTION)
+        if rec.callback is not None:
+            self.protocol_error(f"second callback to interaction {rec.name!r}")
+            return self._error(ALREADY_ACKNOWLEDGED)
+        deadline = self.interaction_deadline
+        if deadline is not None and now - rec.sent_at > deadline:
+            self.protocol_error(f"interaction {rec.name!r} answered after {now - rec.sent_at:.2f}s")
+            return self._error(UNKNOWN_INTERACTION)
+        body = call.body if isinstance(call.body, dict) else {}
+        kind, data = body.get("type"), body.get("data")
+        error = self._callback_problem(rec, kind, data, len(call.files))
+        if error is not None:
+            self.protocol_error(f"callback {kind} to {rec.name!r} rejected: {error.body()}")
+            return self._error(error)
+        assert isinstance(kind, int)
+        message = self._callback_message(rec, kind, data or {}, call.files)
+        record = CallbackRecord(
+            rec.id, rec.token, kind, data, call.flag("with_response"), now, message
+        )
+        rec.callback, rec.responded_at = record, now
+        self.callbacks.append(record)
+        if not record.with_response:
+            return web.Response(status=204)
+        flags = message["flags"] if message is not None else 0
+        interaction: JSON = {
+            "id": str(rec.id),
+            "type": rec.type,
+            "response_message_loading": kind == 5,
+            "response_message_ephemeral": bool(flags & FLAG_EPHEMERAL),
+        }
+        resource: JSON = {"type": kind}
+        if message is not None and kind in (4, 5, 7):
+            interaction["response_message_id"] = message["id"]
+            resource["message"] = message
+        return self._json({"interaction": interaction, "resource": resource})
+
+    def _callback_problem(
+        self, rec: InteractionRecord, kind: object, data: object, file_count: int
+    ) -> DiscordError | None:
+        if not isinstance(kind, int) or kind not in _ALLOWED_CALLBACKS[rec.type]:
+            why = f"Callback type {kind!r} is not valid for interaction type {rec.type}"
+            return invalid_form([("type", why)])
+        if kind == 4:
+            return validate_message(data or {}, file_count=file_count, creating=True)
+        if kind == 7:
+            return validate_message(data or {}, file_count=file_count, creating=False)
+        if kind == 8:
+            return validate_choices(data)
+        if kind == 9:
+            return validate_modal(data)
+        return None
+
+    def _callback_message(
+        self, rec: InteractionRecord, kind: int, data: JSON, files: list[UploadedFile]
+    ) -> JSON | None:
+        if kind in (4, 5):
+            body = dict(data) if kind == 4 else {"flags": (data.get("flags") or 0) & FLAG_EPHEMERAL}
+            message = self._new_message(rec.channel_id, body, files, interaction=rec)
+            if kind == 5:
+                message["flags"] |= FLAG_LOADING
+            rec.original = message
+            return message
+        if kind in (6, 7) and rec.original is not None:
+            if kind == 7:
+                apply_message_edit(rec.original, data, self._attachments(rec.channel_id, files))
+            return rec.original
+        return None
+
+    def _interaction_by_token(self, call: _Call) -> InteractionRecord | None:
+        rec = self._by_token.get(call.params["token"])
+        if rec is None or call.id("app") != self.application_id:
+            self.protocol_error(f"{call.request.method} {call.request.path}: unknown webhook")
+            return None
+        return rec
+
+    async def _post_followup(self, call: _Call) -> web.Response:
+        rec = self._interaction_by_token(call)
+        if rec is None or rec.callback is None:
+            if rec is not None:
+                self.protocol_error(f"followup to {rec.name!r} before it was acknowledged")
+            return self._error(UNKNOWN_WEBHOOK)
+        body = call.body if isinstance(call.body, dict) else {}
+        error = validate_message(body, file_count=len(call.files), creating=True)
+        if error is not None:
+            self.protocol_error(f"followup to {rec.name!r} rejected: {error.body()}")
+            return self._error(error)
+        message = self._new_message(rec.channel_id, body, call.files, interaction=rec)
+        record = FollowupRecord(rec.id, rec.token, body, message, time.perf_counter(), call.files)
+        rec.followups.append(record)
+        self.followups.append(record)
+        return self._json(message) if call.flag("wait") else web.Response(status=204)
+
+    async def _webhook_message(self, call: _Call) -> web.Response:
+        rec = self._interaction_by_token(call)
+        if rec is None:
+            return self._error(UNKNOWN_WEBHOOK)
+        mid = call.params["mid"]
+        if mid == "@original":
+            message, kind = rec.original, "original"
+        else:
+            message = next(
+                (f.message for f in rec.followups if f.message["id"] == mid),
+                rec.original if rec.original is not None and rec.original["id"] == mid else None,
+            )
+            kind = "followup"
+        if message is None or int(message["id"]) not in self.messages:
+            return self._error(UNKNOWN_MESSAGE)
+        method = call.request.method
+        if method == "DELETE":
+            self._remove_message(message)
+            return web.Response(status=204)
+        if method == "PATCH":
+            body = call.body if isinstance(call.body, dict) else {}
+            error = validate_message(body, file_count=len(call.files), creating=False)
+            if error is not None:
+                self.protocol_error(f"edit of {rec.name!r} message rejected: {error.body()}")
+                return self._error(error)
+            apply_message_edit(message, body, self._attachments(rec.channel_id, call.files))
+            edit = EditRecord(kind, int(message["id"]), body, message, time.perf_counter(), rec.id)
+            rec.edits.append(edit)
+            self.edits.append(edit)
+        return self._json(message)
+
+    # --- channels and messages
+
+    def _find_channel(self, channel_id: int) -> tuple[StandInGuild, StandInChannel] | None:
+        if channel_id in self._deleted:
+            return None
+        for guild in self.guilds:
+            channel = guild.channel(channel_id)
+            if channel is not None:
+                return guild, channel
+        return None
+
+    def _channel_error(self, channel_id: int) -> DiscordError | None:
+        if self._find_channel(channel_id) is None:
+            return UNKNOWN_CHANNEL
+        if channel_id in self._forbidden:
+            return MISSING_PERMISSIONS
+        return None
+
+    async def _get_channel(self, call: _Call) -> web.Response:
+        error = self._channel_error(call.id("cid"))
+        if error is not None:
+            return self._error(error)
+        found = self._find_channel(call.id("cid"))
+        assert found is not None
+        return self._json(found[1].payload(found[0].id))
+
+    async def _post_typing(self, call: _Call) -> web.Response:
+        error = self._channel_error(call.id("cid"))
+        return self._error(error) if error is not None else web.Response(status=204)
+
+    async def _get_history(self, call: _Call) -> web.Response:
+        channel_id = call.id("cid")
+        error = self._channel_error(channel_id)
+        if error is not None:
+            return self._error(error)
+        query = call.request.query
+        limit = int(query.get("limit", "50"))
+        if not 1 <= limit <= 100:
+            return self._error(invalid_form([("limit", "Must be between 1 and 100.")]))
+        ids = [i for i in self._history[channel_id] if i in self.messages]
+        if "before" in query:
+            ids = [i for i in ids if i < int(query["before"])]
+        if "after" in query:
+            chosen = [i for i in ids if i > int(query["after"])][:limit]
+        elif "around" in query:
+            around = int(query["around"])
+            older = [i for i in ids if i < around][-(limit // 2) :] if limit > 1 else []
+            chosen = older + [i for i in ids if i >= around][: limit - len(older)]
+        else:
+            chosen = ids[-limit:]
+        return self._json([self.messages[i] for i in reversed(chosen)])
+
+    async def _post_message(self, call: _Call) -> web.Response:
+        channel_id = call.id("cid")
+        error = self._channel_error(channel_id)
+        if error is not None:
+            return self._error(error)
+        now = time.monotonic()
+        window = self._channel_windows[channel_id]
+        if self.enforce_limits:
+            wait = window.hit(now)
+            if wait is not None:
+                self.rate_limited_count += 1
+                bucket = f"messages-{channel_id}"
+                return self._rate_limited(wait, global_=False, bucket=bucket, limit=window.limit)
+        headers = window.headers(now, f"messages-{channel_id}") if self.enforce_limits else {}
+        body = call.body if isinstance(call.body, dict) else {}
+        error = validate_message(body, file_count=len(call.files), creating=True)
+        if error is not None:
+            self.protocol_error(f"post to channel {channel_id} rejected: {error.body()}")
+            return self._error(error)
+        nonce = body.get("nonce")
+        key = (channel_id, str(nonce))
+        if nonce is not None and body.get("enforce_nonce") and key in self._nonces:
+            self.deduplicated_posts += 1
+            return self._json(self._nonces[key], headers=headers)
+        message = self._new_message(channel_id, body, call.files)
+        if nonce is not None:
+            self._nonces[key] = message
+        self.posts.append(
+            PostRecord(channel_id, body, nonce, message, time.perf_counter(), call.files)
+        )
+        return self._json(message, headers=headers)
+
+    async def _channel_message(self, call: _Call) -> web.Response:
+        channel_id, message_id = call.id("cid"), call.id("mid")
+        error = self._channel_error(channel_id)
+        if error is not None:
+            return self._error(error)
+        message = self.messages.get(message_id)
+        if message is None or message["channel_id"] != str(channel_id):
+            return self._error(UNKNOWN_MESSAGE)
+        if call.request.method == "DELETE":
+            self._remove_message(message)
+            return web.Response(status=204)
+        if call.request.method == "PATCH":
+            body = call.body if isinstance(call.body, dict) else {}
+            error = validate_message(body, file_count=len(call.files), creating=False)
+            if error is not None:
+                self.protocol_error(f"edit in channel {channel_id} rejected: {error.body()}")
+                return self._error(error)
+            apply_message_edit(message, body, self._attachments(channel_id, call.files))
+            self.edits.append(EditRecord("channel", message_id, body, message, time.perf_counter()))
+        return self._json(message)
+
+    def _attachments(self, channel_id: int, files: list[UploadedFile]) -> list[JSON]:
+        attachments = []
+        for upload in files:
+            attachment_id = self._snowflake()
+            url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{upload.filename}"
+            attachments.append(
+                {
+                    "id": str(attachment_id),
+                    "filename": upload.filename,
+                    "size": len(upload.data),
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": upload.content_type,
+                }
+            )
+        return attachments
+
+    def _new_message(
+        self,
+        channel_id: int,
+        body: JSON,
+        files: list[UploadedFile],
+        interaction: InteractionRecord | None = None,
+    ) -> JSON:
+        found = self._find_channel(channel_id)
+        message = build_message(
+            message_id=self._snowflake(),
+            channel_id=channel_id,
+            guild_id=found[0].id if found else None,
+            author=self.bot_user,
+            body=body,
+            attachments=self._attachments(channel_id, files),
+            message_type=20 if interaction and interaction.type == INTERACTION_COMMAND else 0,
+            application_id=self.application_id if interaction else None,
+        )
+        message_id = int(message["id"])
+        self.messages[message_id] = message
+        if not message["flags"] & FLAG_EPHEMERAL:
+            self._history[channel_id].append(message_id)
+        return message
+
+    def _remove_message(self, message: JSON) -> None:
+        self.messages.pop(int(message["id"]), None)
+
+    # ---------------------------------------------------------------- gateway
+
+    def gateway_ready(self, session_id: str, shard: list[int] | None) -> JSON:
+        """The READY payload for a new gateway session."""
+        ready: JSON = {
+            "v": 10,
+            "user": self._bot_user_payload(),
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.guilds],
+            "session_id": session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "_trace": ["stand-in"],
+        }
+        if shard is not None:
+            ready["shard"] = shard
+        return ready
+
+    def gateway_guilds(self) -> list[JSON]:
+        """One GUILD_CREATE payload per guild."""
+        return [g.payload(self.bot_user, self.bot_permissions, self.member) for g in self.guilds]
+
+    def gateway_members(self, guild_id: int) -> list[JSON]:
+        """The members a GUILD_MEMBERS_CHUNK lists: the bot and the acting member."""
+        return [u.member_payload() for u in (self.bot_user, self.member)]
+
+    async def dispatch(self, event: str, data: JSON, timeout: float = 5.0) -> None:
+        """Send any dispatch event on the current session (buffered for RESUME if offline)."""
+        await self.wait_until(lambda: self.gateway.has_session, timeout, "a gateway session")
+        await self.gateway.dispatch(event, data)
+        self.notify()
+
+    async def drop_connection(self, code: int | None = 4000) -> None:
+        """Close the live gateway connection so the client reconnects and RESUMEs.
+
+        With a ``code`` the socket is closed with that close code; with ``None`` the TCP
+        transport is aborted without a closing handshake.
+        """
+        await self.gateway.drop(code)
+
+    def hold_gateway(self) -> None:
+        """Keep new gateway connections waiting for HELLO (the client stays offline)."""
+        self.gateway.hold()
+
+    def release_gateway(self) -> None:
+        """Undo :meth:`hold_gateway`: waiting connections get HELLO now."""
+        self.gateway.release()
+
+    async def send_reconnect(self) -> None:
+        """Send op 7 RECONNECT: the client closes and RESUMEs."""
+        await self.gateway.send_reconnect()
+
+    async def invalidate_session(self, resumable: bool = False) -> None:
+        """Send op 9 INVALID_SESSION (discord.py then waits 5 s before a fresh IDENTIFY)."""
+        await self.gateway.invalidate_session(resumable)
+
+    # ----------------------------------------------------------- interactions
+
+    def resolve_option(self, option_type: int, value: object, resolved: JSON) -> str:
+        """Turn a user/channel/role option value into its id, filling ``resolved`` data."""
+        if isinstance(value, StandInUser):
+            self.add_user(value)
+            value = value.id
+        elif isinstance(value, StandInChannel):
+            value = value.id
+        snowflake = int(value)  # type: ignore[call-overload]
+        roles = {g.id: g.everyone_role() for g in self.guilds}
+        for guild in self.guilds:
+            name, permissions = self.bot_user.username, self.bot_permissions
+            roles[guild.bot_role_id()] = role_payload(
+                guild.bot_role_id(), name, permissions, position=1
+            )
+        is_user = option_type == OPT_USER or (
+            option_type == OPT_MENTIONABLE and snowflake not in roles
+        )
+        if is_user:
+            user = self.users.get(snowflake) or StandInUser(snowflake, f"user{snowflake}")
+            resolved.setdefault("users", {})[str(snowflake)] = user.payload()
+            member = user.member_payload(with_user=False, with_permissions=True)
+            resolved.setdefault("members", {})[str(snowflake)] = member
+        elif option_type in (OPT_ROLE, OPT_MENTIONABLE):
+            role = roles.get(snowflake) or role_payload(
+                snowflake, f"role{snowflake}", 0, position=1
+            )
+            resolved.setdefault("roles", {})[str(snowflake)] = role
+        elif option_type == OPT_CHANNEL:
+            found = self._find_channel(snowflake)
+            if found is None:
+                raise ValueError(f"no channel {snowflake} in the stand-in's guilds")
+            payload = found[1].payload(found[0].id, permissions=self.member.permissions)
+            resolved.setdefault("channels", {})[str(snowflake)] = payload
+        else:
+            raise ValueError(f"option type {option_type} is not supported by the stand-in")
+        return str(snowflake)
+
+    def _place(
+        self, guild_id: int | None, channel_id: int | None
+    ) -> tuple[StandInGuild, StandInChannel]:
+        if channel_id is not None:
+            found = self._find_channel(channel_id)
+            if found is None:
+                raise ValueError(f"no channel {channel_id} in the stand-in's guilds")
+            return found
+        guild = next((g for g in self.guilds if guild_id in (None, g.id)), None)
+        if guild is None or not guild.channels:
+            raise ValueError(f"no guild {guild_id} with channels in the stand-in")
+        return guild, guild.channels[0]
+
+    def _find_command(self, guild_id: int, name: str) -> tuple[JSON, bool]:
+        for scope in (guild_id, None):
+            for command in self._commands.get(scope, []):
+                if command["name"] == name and command.get("type", 1) == 1:
+                    return command, scope is not None
+        raise LookupError(f"the bot has not synced a slash command named {name!r}")
+
+    def _app_permissions(self) -> str:
+        return str(self.bot_permissions | MEMBER_PERMISSIONS)
+
+    async def _interact(
+        self,
+        kind: int,
+        *,
+        name: str,
+        data: JSON,
+        guild: StandInGuild,
+        channel: StandInChannel,
+        user: StandInUser | None,
+        message: JSON | None = None,
+    ) -> InteractionRecord:
+        user = user or self.member
+        interaction_id = self._snowflake()
+        token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
+        payload: JSON = {
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": guild.locale, "features": []},
+            "channel_id": str(channel.id),
+            "channel": channel.payload(guild.id, permissions=user.permissions),
+            "member": user.member_payload(with_permissions=True),
+            "app_permissions": self._app_permissions(),
+            "locale": user.locale,
+            "guild_locale": guild.locale,
+            "entitlements": [],
+            "context": 0,
+            "authorizing_integration_owners": {"0": str(guild.id)},
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "data": data,
+        }
+        if message is not None:
+            payload["message"] = message
+        rec = InteractionRecord(
+            interaction_id, token, kind, name, guild.id, channel.id, payload, standin=self
+        )
+        if message is not None:
+            rec.original = self.messages.get(int(message["id"]), message)
+        self.interactions.append(rec)
+        self._by_id[interaction_id] = rec
+        self._by_token[token] = rec
+        await self.wait_until(lambda: self.gateway.has_session, 5.0, "a gateway session")
+
+        def stamp() -> None:
+            rec.sent_at = time.perf_counter()
+
+        await self.gateway.dispatch("INTERACTION_CREATE", payload, before_send=stamp)
+        self.notify()
+        return rec
+
+    async def _command_interaction(
+        self,
+        kind: int,
+        *,
+        name: str,
+        options: Mapping[str, object] | None,
+        focused: str | None,
+        guild_id: int | None,
+        channel_id: int | None,
+        user: StandInUser | None,
+    ) -> InteractionRecord:
+        guild, channel = self._place(guild_id, channel_id)
+        top, *path = name.split()
+        command, is_guild_command = self._find_command(guild.id, top)
+        resolved: JSON = {}
+        built = build_options(
+            command.get("options") or [],
+            path,
+            options or {},
+            focused=focused,
+            resolver=self,
+            resolved=resolved,
+        )
+        data: JSON = {"id": command["id"], "name": top, "type": 1, "options": built}
+        if resolved:
+            data["resolved"] = resolved
+        if is_guild_command:
+            data["guild_id"] = str(guild.id)
+        return await self._interact(
+            kind, name=name, data=data, guild=guild, channel=channel, user=user
+        )
+
+    async def send_command(
+        self,
+        name: str,
+        options: Mapping[str, object] | None = None,
+        *,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        user: StandInUser | None = None,
+    ) -> InteractionRecord:
+        """Run slash command ``name`` ("cmd", "cmd sub" or "cmd group sub") as ``user``.
+
+        ``options`` maps option names to values (users, channels and roles by id or as
+        :class:`StandInUser`/:class:`StandInChannel`); types come from the synced command.
+        """
+        return await self._command_interaction(
+            INTERACTION_COMMAND,
+            name=name,
+            options=options,
+            focused=None,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user=user,
+        )
+
+    async def send_autocomplete(
+        self,
+        name: str,
+        options_with_focused: Mapping[str, object],
+        *,
+        focused: str | None = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        user: StandInUser | None = None,
+    ) -> InteractionRecord:
+        """Send an autocomplete request; ``focused`` defaults to the last option given."""
+        if not options_with_focused:
+            raise ValueError("autocomplete needs at least the focused option")
+        return await self._command_interaction(
+            INTERACTION_AUTOCOMPLETE,
+            name=name,
+            options=options_with_focused,
+            focused=focused or list(options_with_focused)[-1],
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user=user,
+        )
+
+    def _message_with(self, custom_id: str, message: JSON | int | None) -> tuple[JSON, JSON]:
+        candidates: list[JSON]
+        if message is None:
+            candidates = [self.messages[i] for i in sorted(self.messages, reverse=True)]
+        elif isinstance(message, int):
+            candidates = [self.messages[message]] if message in self.messages else []
+        else:
+            candidates = [self.messages.get(int(message["id"]), message)]
+        for candidate in candidates:
+            for component in iter_components(candidate.get("components")):
+                if component.get("custom_id") == custom_id:
+                    if component.get("disabled"):
+                        raise ValueError(f"component {custom_id!r} is disabled")
+                    return candidate, component
+        raise LookupError(f"no message carries a component with custom_id {custom_id!r}")
+
+    async def _component(
+        self, custom_id: str, message: JSON | int | None, extra: JSON, user: StandInUser | None
+    ) -> InteractionRecord:
+        found_message, component = self._message_with(custom_id, message)
+        placed = self._find_channel(int(found_message["channel_id"]))
+        if placed is None:
+            raise ValueError(f"the message's channel {found_message['channel_id']} is gone")
+        data = {"custom_id": custom_id, "component_type": component["type"], **extra}
+        guild, channel = placed
+        return await self._interact(
+            INTERACTION_COMPONENT,
+            name=custom_id,
+            data=data,
+            guild=guild,
+            channel=channel,
+            user=user,
+            message=found_message,
+        )
+
+    async def click_button(
+        self, custom_id: str, message: JSON | int | None = None, user: StandInUser | None = None
+    ) -> InteractionRecord:
+        """Click a button; ``message`` (payload or id) defaults to the newest carrying it."""
+        return await self._component(custom_id, message, {}, user)
+
+    async def choose_select(
+        self,
+        custom_id: str,
+        values: Sequence[str],
+        message: JSON | int | None = None,
+        user: StandInUser | None = None,
+    ) -> InteractionRecord:
+        """Pick ``values`` in a string select menu."""
+        return await self._component(custom_id, message, {"values": list(values)}, user)
+
+    async def submit_modal(
+        self,
+        values: Mapping[str, object],
+        custom_id: str | None = None,
+        user: StandInUser | None = None,
+    ) -> InteractionRecord:
+        """Submit the modal the bot opened (the newest, or the one with ``custom_id``).
+
+        ``values`` maps text input custom ids to text (select custom ids to lists).
+        """
+        opened = [
+            r
+            for r in self.interactions
+            if r.callback is not None
+            and r.callback.type == 9
+            and r.callback.data
+            and custom_id in (None, r.callback.data.get("custom_id"))
+        ]
+        if not opened:
+            raise LookupError(f"the bot has not opened a modal {custom_id or ''}".strip())
+        origin = opened[-1]
+        modal = origin.callback.data if origin.callback else None
+        assert modal is not None
+        data = {
+            "custom_id": modal["custom_id"],
+            "components": modal_submission(modal.get("components") or [], values),
+        }
+        placed = self._find_channel(origin.channel_id)
+        if placed is None:
+            raise ValueError("the modal's channel is gone")
+        return await self._interact(
+            INTERACTION_MODAL_SUBMIT,
+            name=modal["custom_id"],
+            data=data,
+            guild=placed[0],
+            channel=placed[1],
+            user=user,
+            message=origin.payload.get("message"),
+        )
+
+
+@contextlib.contextmanager
+def point_discord_py_at(standin: DiscordStandIn) -> Iterator[None]:
+    """Point discord.py's REST base and default gateway at ``standin``; restore on exit."""
+    import discord.gateway
+    import discord.http
+    import yarl
+
+    old_base = discord.http.Route.BASE
+    old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    discord.http.Route.BASE = standin.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(standin.gateway_url)
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE = old_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+
+@contextlib.asynccontextmanager
+async def running_standin(**kwargs: Any) -> AsyncIterator[DiscordStandIn]:
+    """``async with running_standin(...) as standin`` with discord.py already pointed at it."""
+    async with DiscordStandIn(**kwargs) as standin:
+        with point_discord_py_at(standin):
+            yield standin

@@ -1,0 +1,543 @@
+"""The Discord stand-in, checked against the real, unpatched discord.py client.
+
+Each test starts a stand-in, points discord.py at it (REST base and default gateway only),
+runs a small bot with one guild slash command and checks what crossed the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import re
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, Self
+
+import aiohttp
+import discord
+import pytest
+from discord import app_commands
+
+from .discord_standin import DiscordStandIn, point_discord_py_at
+
+TOKEN = "stand-in.test.token"
+TIMEOUT = 5.0
+NO_MENTIONS = discord.AllowedMentions.none()
+SOURCES = ("src", "docs", "news")
+CALLBACK_PATH = r"^/interactions/\d+/[^/]+/callback$"
+POST_PATH = r"^/channels/\d+/messages$"
+
+
+def run(main: Callable[[], Coroutine[Any, Any, None]], timeout: float = 20.0) -> None:
+    """Run one test body on a fresh event loop, bounded by ``timeout``."""
+    asyncio.run(asyncio.wait_for(main(), timeout))
+
+
+class PingButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"ping:(?P<source>[a-z]+):(?P<count>\d+)",
+):
+    """A persistent "again" button whose state lives in its custom id."""
+
+    def __init__(self, source: str, count: int) -> None:
+        button: discord.ui.Button[discord.ui.View] = discord.ui.Button(
+            label="Again", style=discord.ButtonStyle.primary, custom_id=f"ping:{source}:{count}"
+        )
+        super().__init__(button)
+        self.source = source
+        self.count = count
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[discord.Client],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        return cls(match["source"], int(match["count"]))
+
+    async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
+        await interaction.response.send_message(
+            f"pong again from {self.source} #{self.count}", allowed_mentions=NO_MENTIONS
+        )
+
+
+@app_commands.command(name="ping", description="Answer with pong")
+@app_commands.describe(source="Where the ping comes from")
+async def ping(interaction: discord.Interaction[discord.Client], source: str) -> None:
+    view = discord.ui.View(timeout=None)
+    view.add_item(PingButton(source, 1))
+    await interaction.response.send_message(
+        f"pong from {source}", view=view, allowed_mentions=NO_MENTIONS
+    )
+
+
+@ping.autocomplete("source")
+async def ping_source(
+    interaction: discord.Interaction[discord.Client], current: str
+) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=s, value=s) for s in SOURCES if s.startswith(current)]
+
+
+@app_commands.command(name="brief", description="A slow answer in two parts")
+async def brief(interaction: discord.Interaction[discord.Client]) -> None:
+    await interaction.response.defer(thinking=True)
+    await interaction.followup.send("part two", allowed_mentions=NO_MENTIONS)
+    await interaction.edit_original_response(content="part one", allowed_mentions=NO_MENTIONS)
+
+
+class FeedbackModal(discord.ui.Modal, title="Feedback"):
+    """A one-field modal."""
+
+    text: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
+        label="What do you think?", custom_id="feedback:text"
+    )
+
+    async def on_submit(self, interaction: discord.Interaction[discord.Client], /) -> None:
+        await interaction.response.send_message(
+            f"thanks: {self.text.value}", ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+
+@app_commands.command(name="feedback", description="Send feedback")
+async def feedback(interaction: discord.Interaction[discord.Client]) -> None:
+    await interaction.response.send_modal(FeedbackModal(custom_id="feedback"))
+
+
+digest = app_commands.Group(name="digest", description="Digest settings")
+digest_channel = app_commands.Group(name="channel", description="Where digests go", parent=digest)
+
+
+@digest_channel.command(name="set", description="Set the digest channel")
+async def digest_channel_set(
+    interaction: discord.Interaction[discord.Client],
+    channel: discord.TextChannel,
+    count: app_commands.Range[int, 1, 10],
+    who: discord.User,
+) -> None:
+    await interaction.response.send_message(
+        f"{channel.name}:{count}:{who.name}", allowed_mentions=NO_MENTIONS
+    )
+
+
+class PingBot(discord.Client):
+    """A minimal bot: guild commands, a dynamic button, no privileged intents."""
+
+    def __init__(self, guild_id: int) -> None:
+        intents = discord.Intents.default()
+        intents.members = intents.presences = intents.message_content = False
+        super().__init__(intents=intents, guild_ready_timeout=0.1, allowed_mentions=NO_MENTIONS)
+        self.guild_object = discord.Object(id=guild_id)
+        self.tree = app_commands.CommandTree(self)
+        commands: list[app_commands.Command[Any, Any, None] | app_commands.Group] = [
+            ping,
+            brief,
+            feedback,
+            digest,
+        ]
+        for command in commands:
+            self.tree.add_command(command, guild=self.guild_object)
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(PingButton)
+        await self.tree.sync(guild=self.guild_object)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(standin: DiscordStandIn) -> AsyncIterator[PingBot]:
+    """Run a :class:`PingBot` against ``standin`` until the block ends."""
+    with point_discord_py_at(standin):
+        bot = PingBot(standin.guild.id)
+        runner = asyncio.create_task(bot.start(TOKEN))
+        ready = asyncio.create_task(bot.wait_until_ready())
+        try:
+            done, _ = await asyncio.wait(
+                {runner, ready}, timeout=TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+            )
+            if runner in done:
+                runner.result()
+            if ready not in done:
+                raise TimeoutError("the bot did not become ready")
+            yield bot
+        finally:
+            ready.cancel()
+            await bot.close()
+            if not runner.done():
+                await asyncio.wait_for(runner, TIMEOUT)
+
+
+def text_channel(bot: discord.Client, standin: DiscordStandIn) -> discord.TextChannel:
+    channel = bot.get_channel(standin.guild.channels[0].id)
+    assert isinstance(channel, discord.TextChannel)
+    return channel
+
+
+def statuses(standin: DiscordStandIn, method: str, pattern: str) -> list[int]:
+    return [r.status for r in standin.requests if r.method == method and re.search(pattern, r.path)]
+
+
+def test_login_ready_and_guild_sync() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin) as bot:
+            assert bot.user is not None
+            assert bot.user.id == standin.bot_user.id
+            assert bot.application_id == standin.application_id
+            guild = bot.get_guild(standin.guild.id)
+            assert guild is not None
+            assert [c.name for c in guild.text_channels] == ["general"]
+            assert guild.me.guild_permissions.send_messages
+            commands = {c["name"]: c for c in standin.commands(standin.guild.id)}
+            assert set(commands) == {"ping", "brief", "feedback", "digest"}
+            assert commands["ping"]["description"] == "Answer with pong"
+            assert commands["ping"]["guild_id"] == str(standin.guild.id)
+            assert commands["ping"]["options"] == [
+                {
+                    "type": 3,
+                    "name": "source",
+                    "description": "Where the ping comes from",
+                    "required": True,
+                    "autocomplete": True,
+                }
+            ]
+            assert standin.commands() == []
+            assert standin.identify_count == 1
+            assert standin.heartbeat_count >= 1
+            identify = standin.identify_payloads[0]["d"]
+            assert identify["intents"] & (1 << 1 | 1 << 8 | 1 << 15) == 0
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_command_is_answered_with_a_button() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
+            rec = await standin.send_command("ping", {"source": "src"})
+            callback = await rec.wait_response(TIMEOUT)
+            assert callback.type == 4
+            assert callback.with_response
+            assert callback.data is not None
+            assert callback.data["content"] == "pong from src"
+            assert callback.data["allowed_mentions"] == {"parse": []}
+            button = callback.data["components"][0]["components"][0]
+            assert button["custom_id"] == "ping:src:1"
+            assert rec.latency is not None
+            assert 0 < rec.latency < TIMEOUT
+            assert standin.channel_history(rec.channel_id)[-1]["content"] == "pong from src"
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_subcommand_group_with_typed_options() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
+            general = standin.guild.channels[0]
+            options = {"channel": general.id, "count": 3, "who": standin.member}
+            rec = await standin.send_command("digest channel set", options)
+            group = rec.payload["data"]["options"][0]
+            assert (group["type"], group["name"]) == (2, "channel")
+            sub = group["options"][0]
+            assert (sub["type"], sub["name"]) == (1, "set")
+            assert [(o["name"], o["type"]) for o in sub["options"]] == [
+                ("channel", 7),
+                ("count", 4),
+                ("who", 6),
+            ]
+            callback = await rec.wait_response(TIMEOUT)
+            assert callback.data is not None
+            assert callback.data["content"] == "general:3:reader"
+            with pytest.raises(ValueError, match="required"):
+                await standin.send_command("digest channel set", {"count": 3})
+            with pytest.raises(ValueError, match="no option"):
+                await standin.send_command("ping", {"sauce": "x"})
+            with pytest.raises(LookupError):
+                await standin.send_command("pong")
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_autocomplete_offers_choices() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
+            rec = await standin.send_autocomplete("ping", {"source": "n"})
+            callback = await rec.wait_response(TIMEOUT)
+            assert callback.type == 8
+            assert callback.data == {"choices": [{"name": "news", "value": "news"}]}
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_button_click_is_answered() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
+            await (await standin.send_command("ping", {"source": "docs"})).wait_response(TIMEOUT)
+            click = await standin.click_button("ping:docs:1")
+            assert click.payload["message"]["content"] == "pong from docs"
+            callback = await click.wait_response(TIMEOUT)
+            assert callback.type == 4
+            assert callback.data is not None
+            assert callback.data["content"] == "pong again from docs #1"
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_deferred_answer_with_followup_and_edit() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
+            rec = await standin.send_command("brief")
+            assert (await rec.wait_response(TIMEOUT)).type == 5
+            followups = await rec.wait_followups(1, TIMEOUT)
+            assert followups[0].json["content"] == "part two"
+            edits = await rec.wait_edits(1, TIMEOUT)
+            assert edits[0].kind == "original"
+            assert rec.original is not None
+            assert rec.original["content"] == "part one"
+            assert not rec.original["flags"] & (1 << 7)
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_modal_round_trip() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
+            opened = await (await standin.send_command("feedback")).wait_response(TIMEOUT)
+            assert opened.type == 9
+            submit = await standin.submit_modal({"feedback:text": "useful"})
+            callback = await submit.wait_response(TIMEOUT)
+            assert callback.data is not None
+            assert callback.data["content"] == "thanks: useful"
+            assert callback.data["flags"] == 64
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_repeated_nonce_posts_once() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin) as bot:
+            channel = text_channel(bot, standin)
+            first = await channel.send("briefing ready", nonce="brief-1")
+            second = await channel.send("briefing ready", nonce="brief-1")
+            assert first.id == second.id
+            assert len(standin.posts) == 1
+            assert standin.deduplicated_posts == 1
+            post = standin.posts[0]
+            assert post.nonce == "brief-1"
+            assert post.json["enforce_nonce"] is True
+            assert post.json["allowed_mentions"] == {"parse": []}
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_rate_limit_on_callback_and_post_is_retried() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin) as bot:
+            standin.fail_next("POST", CALLBACK_PATH, 429, retry_after=0.05)
+            rec = await standin.send_command("ping", {"source": "news"})
+            await rec.wait_response(TIMEOUT)
+            assert statuses(standin, "POST", CALLBACK_PATH) == [429, 200]
+            assert len(standin.callbacks) == 1
+
+            standin.fail_next("POST", POST_PATH, 429, retry_after=0.05)
+            await text_channel(bot, standin).send("after a 429")
+            assert statuses(standin, "POST", POST_PATH) == [429, 200]
+            assert [p.json["content"] for p in standin.posts] == ["after a 429"]
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_server_error_on_post_is_retried() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin) as bot:
+            standin.fail_next("POST", POST_PATH, 500)
+            await text_channel(bot, standin).send("after a 500")
+            assert statuses(standin, "POST", POST_PATH) == [500, 200]
+            assert len(standin.posts) == 1
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_lost_response_retry_is_deduplicated_by_nonce() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin) as bot:
+            standin.fail_next("POST", POST_PATH, 502, processed=True)
+            message = await text_channel(bot, standin).send("exactly once")
+            assert statuses(standin, "POST", POST_PATH) == [502, 200]
+            assert len(standin.posts) == 1
+            assert standin.deduplicated_posts == 1
+            assert message.id == int(standin.posts[0].message["id"])
+            standin.assert_clean()
+
+    run(main)
+
+
+@pytest.mark.parametrize("close_code", [4000, None], ids=["close-4000", "abort"])
+def test_dropped_gateway_resumes(close_code: int | None) -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
+            standin.hold_gateway()
+            await standin.drop_connection(close_code)
+            # Sent while the client is away: it must be replayed on RESUME.
+            offline = await standin.send_command("ping", {"source": "src"})
+            standin.release_gateway()
+            await standin.wait_for_resume(TIMEOUT)
+            await offline.wait_response(TIMEOUT)
+            rec = await standin.send_command("ping", {"source": "docs"})
+            assert (await rec.wait_response(TIMEOUT)).type == 4
+            assert standin.identify_count == 1
+            assert standin.resume_count == 1
+            assert standin.drop_count == 1
+            assert standin.replayed_count >= 1
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_wrong_token_is_rejected() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin:
+            with point_discord_py_at(standin):
+                bot = PingBot(standin.guild.id)
+                with pytest.raises(discord.LoginFailure):
+                    await asyncio.wait_for(bot.start("not-the-token"), TIMEOUT)
+                await bot.close()
+            assert [(r.method, r.path, r.status) for r in standin.requests] == [
+                ("GET", "/users/@me", 401)
+            ]
+            assert standin.requests[0].headers["Authorization"] == "Bot not-the-token"
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_gateway_rejects_wrong_token_with_4004() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, aiohttp.ClientSession() as http:
+            async with http.ws_connect(standin.gateway_url + "?v=10&encoding=json") as ws:
+                hello = await ws.receive_json(timeout=TIMEOUT)
+                assert hello["op"] == 10
+                await ws.send_json({"op": 2, "d": {"token": "wrong", "intents": 0}})
+                closing = await ws.receive(timeout=TIMEOUT)
+                assert closing.type is aiohttp.WSMsgType.CLOSE
+                assert closing.data == 4004
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_channel_history_and_attachments() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin) as bot:
+            channel = text_channel(bot, standin)
+            for n in range(3):
+                await channel.send(f"message {n}")
+            sent = await channel.send("with file", file=discord.File(io.BytesIO(b"abc"), "a.txt"))
+            assert sent.attachments[0].filename == "a.txt"
+            assert sent.attachments[0].size == 3
+            assert standin.posts[-1].files[0].data == b"abc"
+            newest = [m.content async for m in channel.history(limit=2)]
+            assert newest == ["with file", "message 2"]
+            oldest = [m.content async for m in channel.history(limit=2, oldest_first=True)]
+            assert oldest == ["message 0", "message 1"]
+            history = standin.requests[-1]
+            assert history.query["after"] is not None
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_forbidden_and_deleted_channels() -> None:
+    async def main() -> None:
+        channels = [(1_300_000_000_000_000_101, "general"), (1_300_000_000_000_000_102, "news")]
+        async with (
+            DiscordStandIn(token=TOKEN, channels=channels) as standin,
+            running_bot(standin) as bot,
+        ):
+            general = bot.get_channel(channels[0][0])
+            news = bot.get_channel(channels[1][0])
+            assert isinstance(general, discord.TextChannel)
+            assert isinstance(news, discord.TextChannel)
+            standin.forbid_channel(general.id)
+            with pytest.raises(discord.Forbidden) as forbidden:
+                await general.send("nope")
+            assert forbidden.value.code == 50013
+            standin.delete_channel(news.id)
+            with pytest.raises(discord.NotFound) as not_found:
+                await news.send("gone")
+            assert not_found.value.code == 10003
+            assert standin.posts == []
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_enforced_rate_limits() -> None:
+    async def main() -> None:
+        async with (
+            DiscordStandIn(
+                token=TOKEN, enforce_limits=True, channel_rate=(2, 0.3), global_rate=(40, 1.0)
+            ) as standin,
+            running_bot(standin) as bot,
+        ):
+            channel = text_channel(bot, standin)
+            await asyncio.gather(*(channel.send(f"burst {n}") for n in range(5)))
+            assert sorted(p.json["content"] for p in standin.posts) == [
+                f"burst {n}" for n in range(5)
+            ]
+            headers = {"Authorization": f"Bot {TOKEN}"}
+            url = f"{standin.api_base}/channels/{channel.id}/messages"
+            async with aiohttp.ClientSession(headers=headers) as http:
+                limited = None
+                for n in range(6):  # 2 per 0.3 s: one of these is refused whatever the phase
+                    answer = await http.post(url, json={"content": f"raw {n}"})
+                    await answer.read()
+                    if answer.status == 429:
+                        limited = answer
+                        break
+                assert limited is not None
+                assert limited.headers["Via"] == "1.1 google"
+                assert limited.headers["Content-Type"] == "application/json"
+                assert limited.headers["X-RateLimit-Remaining"] == "0"
+                assert limited.headers["X-RateLimit-Limit"] == "2"
+                body = await limited.json()
+                assert body["global"] is False
+                assert 0 < body["retry_after"] <= 0.3
+                me = f"{standin.api_base}/users/@me"
+                codes = []
+                for _ in range(90):  # 40 per 1 s globally
+                    async with http.get(me) as answer:
+                        codes.append(answer.status)
+                assert 429 in codes
+            assert standin.rate_limited_count >= 2
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_unhandled_route_and_double_ack_are_reported() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
+            rec = await standin.send_command("ping", {"source": "src"})
+            await rec.wait_response(TIMEOUT)
+            url = f"{standin.api_base}/interactions/{rec.id}/{rec.token}/callback"
+            async with aiohttp.ClientSession() as http:
+                async with http.post(url, json={"type": 4, "data": {"content": "x"}}) as again:
+                    assert again.status == 400
+                    assert (await again.json())["code"] == 40060
+                async with http.get(f"{standin.api_base}/guilds/1/roles") as unknown:
+                    assert unknown.status == 404
+                    assert unknown.headers["Content-Type"] == "application/json"
+            with pytest.raises(AssertionError, match="GET /guilds/1/roles"):
+                standin.assert_clean()
+            assert any("second callback" in e for e in standin.protocol_errors)
+
+    run(main)
