@@ -210,3 +210,41 @@ def test_unknown_cli_option_exits_2() -> None:
     done = briefbot("ask", "/summit", "--colour")
     assert done.returncode == 2
     assert "unrecognized arguments: --colour" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"DISCORD_TOKEN": "Bot abcdefghijklmnopqrstuvwxyz0123"},
+            "setting DISCORD_TOKEN (from the environment): give the token alone, without",
+        ),
+        (
+            {"DISCORD_TOKEN": "short secret"},
+            "setting DISCORD_TOKEN (from the environment): does not look like a bot token",
+        ),
+        (
+            {"DISCORD_GUILD_ID": "my-server"},
+            "setting DISCORD_GUILD_ID (from the environment): must be a numeric Discord id",
+        ),
+        (
+            {"DISCORD_GATEWAY_URL": "http://127.0.0.1:1"},
+            "setting DISCORD_GATEWAY_URL (from the environment): must be a URL starting with ws://",
+        ),
+    ],
+)
+def test_malformed_discord_setting(
+    data_env: dict[str, str], env: dict[str, str], message: str
+) -> None:
+    done = briefbot("run", env={**data_env, **env})
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"briefbot: {message}")
+    token = env.get("DISCORD_TOKEN")
+    if token:
+        assert token.split()[-1] not in done.stderr, "the secret is never echoed"
+
+
+def test_sync_without_a_token(data_env: dict[str, str]) -> None:
+    done = briefbot("sync", env=data_env)
+    assert done.returncode == 2
+    assert "sync needs DISCORD_TOKEN" in done.stderr

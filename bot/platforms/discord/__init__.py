@@ -1,0 +1,1 @@
+"""Discord: slash commands answered with embeds rendered from the core's neutral reply."""

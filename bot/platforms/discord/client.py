@@ -1,0 +1,97 @@
+"""The Discord client: slash commands, the Sources button, one error handler, sync on change."""
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.app import Runtime
+from bot.core.commands import UsageError
+from bot.core.library import UnknownChoice
+from bot.platforms.discord import commands
+from bot.platforms.discord.sources import SourcesButton
+from bot.platforms.discord.sync import sync_commands
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong while answering. It has been logged; please try again later."
+UNAVAILABLE = "That command is not available any more. Type / to see the current commands."
+
+
+def intents() -> discord.Intents:
+    """Only the guilds intent: no privileged intents, no message content."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+class BriefBot(discord.Client):
+    """A Discord client answering from ``runtime``'s briefs."""
+
+    def __init__(self, runtime: Runtime, *, force_sync: bool = False, **options: Any) -> None:
+        super().__init__(
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            chunk_guilds_at_startup=False,
+            **options,
+        )
+        self.runtime = runtime
+        self.force_sync = force_sync
+        self.tree: app_commands.CommandTree[BriefBot] = app_commands.CommandTree(self)
+        self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+        self.synced: bool | None = None
+
+    async def setup_hook(self) -> None:
+        """Register the commands and the Sources button; sync commands if they changed."""
+        for command in commands.build(with_brief=len(self.runtime.library.briefs) > 1):
+            self.tree.add_command(command)
+        self.add_dynamic_items(SourcesButton)
+        assert self.application_id is not None, "login() sets the application id"
+        self.synced = await sync_commands(
+            self.tree,
+            self.application_id,
+            self.runtime.settings.discord_guild_id,
+            self.runtime.settings.prepare_data_dir(),
+            force=self.force_sync,
+        )
+
+    async def on_ready(self) -> None:
+        """Say who we are and where."""
+        guilds = ", ".join(f"{guild.name} ({guild.id})" for guild in self.guilds) or "none yet"
+        log.info("Discord: ready as %s in %d guild(s): %s", self.user, len(self.guilds), guilds)
+
+    async def on_resumed(self) -> None:
+        """Note a resumed gateway session."""
+        log.info("Discord: gateway session resumed")
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """The one handler for every slash command's failure."""
+        await self.report_error(interaction, error)
+
+    async def report_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        """Tell the user privately: their mistake with the valid choices, or a short apology."""
+        original = getattr(error, "original", error)
+        if isinstance(original, (UnknownChoice, UsageError)):
+            text = str(original)
+            message = text[:1].upper() + text[1:] + "."
+        elif isinstance(original, app_commands.CommandNotFound):
+            message = UNAVAILABLE
+        else:
+            name = interaction.command.name if interaction.command else interaction.data
+            log.error("Discord: answering %s failed", name, exc_info=original)
+            message = APOLOGY
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(
+                    message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+                )
+            else:
+                await interaction.response.send_message(
+                    message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+                )
+        except discord.HTTPException as failure:
+            log.error("Discord: could not tell the user about an error: %s", failure)
