@@ -74,14 +74,14 @@ def countdown(event: Event, now: datetime) -> Countdown:
             words = f"ended {humanize_days(event.last_day(), now.astimezone(event.zone).date())}"
         else:
             words = f"ended {humanize_delta(target, now)}"
-        return Countdown(target, words, Direction.SINCE)
+        return Countdown(target, words, Direction.SINCE, live=not event.all_day)
     if status(event, now) is Status.ONGOING:
-        return Countdown(event.starts_at(), "happening now", Direction.ONGOING)
+        return Countdown(event.starts_at(), "happening now", Direction.ONGOING, live=False)
     if event.all_day:
         words = humanize_days(event.first_day(), now.astimezone(event.zone).date())
     else:
         words = humanize_delta(event.starts_at(), now)
-    return Countdown(event.starts_at(), words)
+    return Countdown(event.starts_at(), words, live=not event.all_day)
 
 
 def _source(point: str, fact: Evidenced) -> Source:

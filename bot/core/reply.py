@@ -43,11 +43,14 @@ class Countdown:
 
     ``UNTIL``: ``target`` is the start ahead. ``SINCE``: ``target`` is the end
     behind, and the words begin with "ended". ``ONGOING``: the words say so.
+    ``live`` is False for all-day events: their countdown counts calendar days in
+    the event's zone, and a platform must not turn it into hours.
     """
 
     target: datetime
     words: str
     direction: Direction = Direction.UNTIL
+    live: bool = True
 
 
 Segment = str | Moment | Countdown

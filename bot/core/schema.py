@@ -6,7 +6,7 @@ that appear word for word in the article the brief is built from, or
 See docs/briefs.md for the format, field by field.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -216,11 +216,11 @@ class Event(Evidenced):
         return ZoneInfo(self.time_zone)
 
     def starts_at(self) -> datetime:
-        """The first instant of the event, time-zone aware."""
+        """The first instant of the event, in UTC."""
         return self._instant(self.start, end=False)
 
     def ends_at(self) -> datetime:
-        """The instant the event is over (for an all-day event, midnight after its last day)."""
+        """The instant the event is over, in UTC (all-day: midnight after its last day there)."""
         return self._instant(self.end, end=True)
 
     def first_day(self) -> date:
@@ -234,10 +234,12 @@ class Event(Evidenced):
         return self.end
 
     def _instant(self, value: date | datetime, *, end: bool) -> datetime:
+        """In UTC, so that arithmetic on it counts real time, not wall-clock time."""
         if isinstance(value, datetime):
-            return value if value.tzinfo is not None else value.replace(tzinfo=self.zone)
+            local = value if value.tzinfo is not None else value.replace(tzinfo=self.zone)
+            return local.astimezone(UTC)
         day = date.fromordinal(value.toordinal() + 1) if end else value
-        return local_midnight(day, self.zone)
+        return local_midnight(day, self.zone).astimezone(UTC)
 
 
 class Source(Model):

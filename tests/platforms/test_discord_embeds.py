@@ -87,6 +87,7 @@ def test_timed_moments_use_discord_timestamps_and_all_day_stay_text() -> None:
     assert embeds.segment_text(Countdown(START, "happening now", Direction.ONGOING)) == (
         "happening now"
     )
+    assert embeds.segment_text(Countdown(START, "tomorrow", live=False)) == "tomorrow"
 
 
 def test_brief_text_cannot_format_or_ping() -> None:

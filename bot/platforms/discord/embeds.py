@@ -56,6 +56,8 @@ def segment_text(segment: str | Moment | Countdown) -> str:
 
 def countdown_text(countdown: Countdown) -> str:
     """A live relative time (``in 2 months``) that Discord keeps current for each reader."""
+    if not countdown.live:
+        return countdown.words
     relative = timestamp(int(countdown.target.timestamp()), "R")
     if countdown.direction is Direction.UNTIL:
         return relative

@@ -1,0 +1,164 @@
+"""Reminder planning: which reminder is due when, derived from the briefs alone.
+
+The briefs are the source of truth: the plan is rebuilt from them at every
+start and every reload, so a moved event is rescheduled and a removed one
+cancelled. All-day events are reminded at a local hour in the event's own
+zone and never claim an hour the brief does not give; timed events exactly.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.answers import Status, countdown, moment, status
+from bot.core.dates import day_words, humanize_delta
+from bot.core.library import Library
+from bot.core.reply import ExternalRef, Reply, Section, Source, line
+from bot.core.schema import Brief, Event
+
+_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION = re.compile(r"^(?:\d+[wdhms])+$")
+_PART = re.compile(r"(\d+)([wdhms])")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read ``7d``, ``1h``, ``90m``, ``1d12h``: weeks, days, hours, minutes, seconds."""
+    compact = text.strip().lower().replace(" ", "")
+    if not _DURATION.match(compact):
+        raise ValueError(f"{text!r} is not a duration such as 7d, 1h, 30m or 1d12h")
+    seconds = sum(int(amount) * _UNITS[unit] for amount, unit in _PART.findall(compact))
+    return timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True, order=True)
+class Offset:
+    """How long before an event a reminder goes out, with the label it was written as."""
+
+    delta: timedelta
+    label: str
+
+
+def parse_offsets(text: str) -> tuple[Offset, ...]:
+    """Read ``7d,1d,1h``: distinct, positive, largest first."""
+    labels = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not labels:
+        raise ValueError("give at least one offset, e.g. 7d,1d,1h")
+    offsets: dict[timedelta, Offset] = {}
+    for label in labels:
+        delta = parse_duration(label)
+        if delta <= timedelta(0):
+            raise ValueError(f"offset {label!r} must be longer than zero")
+        if delta in offsets:
+            raise ValueError(f"offsets {offsets[delta].label!r} and {label!r} are the same")
+        offsets[delta] = Offset(delta, label)
+    return tuple(sorted(offsets.values(), reverse=True))
+
+
+def parse_local_time(text: str) -> time:
+    """Read ``09:00`` (24-hour clock)."""
+    try:
+        value = time.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time of day such as 09:00") from None
+    if value.tzinfo is not None:
+        raise ValueError("give a local time without an offset: it is read in each event's zone")
+    return value
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder of one event, due at one instant."""
+
+    id: str
+    brief_id: str
+    event: Event
+    offset: Offset
+    due_at: datetime
+
+
+def at_local(day: date, hour: time, zone: ZoneInfo) -> datetime:
+    """``hour`` on ``day`` in ``zone``, in UTC; a time skipped by DST moves forward past the gap."""
+    return datetime.combine(day, hour).replace(tzinfo=zone).astimezone(UTC)
+
+
+def due_time(event: Event, offset: Offset, all_day_at: time) -> datetime:
+    """When the reminder ``offset`` before ``event`` is due.
+
+    Timed events: exactly ``offset`` before the start. All-day events: at
+    ``all_day_at`` local time, whole days before the first day (an offset under
+    a day means the morning of the first day).
+    """
+    if not event.all_day:
+        return event.starts_at() - offset.delta  # UTC: real time, across DST changes
+    return at_local(event.first_day() - timedelta(days=offset.delta.days), all_day_at, event.zone)
+
+
+def plan(library: Library, offsets: tuple[Offset, ...], all_day_at: time) -> list[Reminder]:
+    """Every reminder of every event in the briefs, soonest first; one per distinct instant."""
+    reminders: list[Reminder] = []
+    for brief, event in library.events():
+        seen: set[datetime] = set()
+        for offset in offsets:
+            due = due_time(event, offset, all_day_at)
+            if due in seen or due >= event.ends_at():
+                continue
+            seen.add(due)
+            reminders.append(Reminder(f"{event.id}:{offset.label}", brief.id, event, offset, due))
+    reminders.sort(key=lambda reminder: (reminder.due_at, reminder.id))
+    return reminders
+
+
+def _headline(event: Event, now: datetime) -> str:
+    state = status(event, now)
+    if state is Status.ONGOING:
+        if event.all_day and now.astimezone(event.zone).date() == event.first_day():
+            return f"{event.name} begins today"
+        return f"{event.name} is under way"
+    if state is Status.PAST:
+        return f"{event.name} is over"
+    return f"{event.name} {countdown(event, now).words}"
+
+
+def _late_note(reminder: Reminder, now: datetime) -> str:
+    event = reminder.event
+    due = reminder.due_at.astimezone(event.zone)
+    when = day_words(due.date()) if event.all_day else f"{day_words(due.date())}, {due:%H:%M %Z}"
+    behind = humanize_delta(reminder.due_at, now).removesuffix(" ago")
+    return f"This reminder was due {behind} earlier ({when}), while the bot could not post."
+
+
+def reminder_reply(
+    reminder: Reminder, brief: Brief, now: datetime, *, late: bool, marker: str = ""
+) -> Reply:
+    """What a reminder post says: what, where, when, how soon, why, and where to read more."""
+    event = reminder.event
+    city = event.place.split(",")[0]
+    summary = line(
+        f"{event.name} in {city}: ", moment(event), " \u00b7 ", countdown(event, now), "."
+    )
+    sections = [Section("Why it matters", (line(event.why),))]
+    if event.notes:
+        sections.append(Section("Note", tuple(line(note.text) for note in event.notes)))
+    if late:
+        sections.append(Section("Posted late", (line(_late_note(reminder, now)),)))
+    sections.append(Section("More", (line("/next-meeting lists everything ahead."),)))
+    footer = f"{brief.title} \u00b7 based on {brief.source.publisher}"
+    if marker:
+        footer = f"{footer} \u00b7 {marker}"
+    sources = [
+        Source(
+            f"{event.name}, {event.place}",
+            tuple(event.quotes),
+            tuple(ExternalRef(r.title, r.url, r.reason) for r in event.external),
+        )
+    ]
+    return Reply(
+        command="reminder",
+        title=("Late reminder: " if late else "Reminder: ") + _headline(event, now),
+        summary=(summary,),
+        sections=tuple(sections),
+        footer=footer,
+        sources=tuple(sources),
+        brief_id=brief.id,
+    )
