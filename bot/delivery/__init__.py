@@ -1,0 +1,1 @@
+"""Exactly-once reminder delivery: the ledger of claims and posts, and channel subscriptions."""
