@@ -5,12 +5,16 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rich.console import Console
 
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.loading import load_library
+from bot.delivery.ledger import Ledger, LedgerError
+from bot.delivery.scheduler import ReminderScheduler, timing_from
+from bot.delivery.subscriptions import sync_settings_channels
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,13 +40,52 @@ def start(settings: Settings) -> Runtime:
     return Runtime(settings, library, clock)
 
 
-async def run_console(runtime: Runtime, console: Console) -> None:
-    """The local console chat."""
+def quiet_delivery_log() -> None:
+    """In the terminal chat, reminders show as posts: INFO log lines would only repeat them."""
+    delivery = logging.getLogger("bot.delivery")
+    debugging = logging.getLogger().level <= logging.DEBUG
+    if delivery.getEffectiveLevel() < logging.WARNING and not debugging:
+        delivery.setLevel(logging.WARNING)
+
+
+def open_ledger(settings: Settings) -> Ledger:
+    """The delivery ledger; raises ``PlatformStartError`` naming the database if it cannot open."""
+    settings.prepare_data_dir()
+    try:
+        return Ledger.open(settings.database)
+    except LedgerError as error:
+        raise PlatformStartError(str(error)) from None
+
+
+async def run_console(runtime: Runtime, console: Console, ledger: Ledger) -> None:
+    """The local console chat, with reminders posted into its channel."""
+    from bot.platforms.console.poster import ConsolePoster
     from bot.platforms.console.session import ConsoleSession
 
+    quiet_delivery_log()
     session = ConsoleSession(runtime.library, runtime.clock, console)
-    history = runtime.settings.prepare_data_dir() / "console_history"
-    await session.run(history=history)
+    poster = ConsolePoster(session)
+    await asyncio.to_thread(
+        sync_settings_channels, ledger, poster.platform, [poster.channel], datetime.now(UTC)
+    )
+    scheduler = ReminderScheduler(
+        runtime.library, runtime.clock, ledger, [poster], timing_from(runtime.settings)
+    )
+    await scheduler.start()
+    try:
+        history = runtime.settings.prepare_data_dir() / "console_history"
+        await session.run(history=history)
+    finally:
+        await scheduler.stop()
+
+
+async def run_console_alone(runtime: Runtime, console: Console) -> None:
+    """``briefbot console``: the console with its own ledger."""
+    ledger = open_ledger(runtime.settings)
+    try:
+        await run_console(runtime, console, ledger)
+    finally:
+        ledger.close()
 
 
 async def run(runtime: Runtime, console: Console) -> None:
@@ -53,9 +96,18 @@ async def run(runtime: Runtime, console: Console) -> None:
         runtime.settings.briefs_dir,
         ", ".join(brief.id for brief in runtime.library.briefs),
     )
+    ledger = open_ledger(runtime.settings)
+    log.info("delivery ledger: %s", ledger.url_for_display)
+    try:
+        await _run_platforms(runtime, console, ledger)
+    finally:
+        ledger.close()
+
+
+async def _run_platforms(runtime: Runtime, console: Console, ledger: Ledger) -> None:
     if runtime.settings.discord_token is None:
         log.info("no platform token is configured (DISCORD_TOKEN): running the local console")
-        await run_console(runtime, console)
+        await run_console(runtime, console, ledger)
         return
     from bot.platforms.discord.runner import run_discord
 
@@ -65,6 +117,6 @@ async def run(runtime: Runtime, console: Console) -> None:
     with contextlib.suppress(NotImplementedError):  # not on Windows
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
     try:
-        await run_discord(runtime)
+        await run_discord(runtime, ledger)
     except asyncio.CancelledError:
         log.info("stopped")

@@ -65,6 +65,20 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "sync", parents=[common], help="sync the Discord slash commands now, even if unchanged"
     )
+    schedule = commands.add_parser(
+        "schedule", parents=[common], help="show upcoming reminders and recent deliveries"
+    )
+    schedule.add_argument("--json", action="store_true", help="print one JSON object")
+    demo = commands.add_parser(
+        "demo", parents=[common], help="replay the newest brief at high speed in the console"
+    )
+    demo.add_argument(
+        "--seconds",
+        type=_seconds,
+        default=60.0,
+        metavar="N",
+        help="how long the replay takes in real seconds (default: 60)",
+    )
     return parser
 
 
@@ -86,7 +100,7 @@ class _Fail(Exception):
         super().__init__(message)
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one exit per outcome)
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (an exit per outcome)
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -97,17 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one exit p
             return _check(settings)
         token = settings.discord_token
         log.setup(settings.log_level, secrets=[token.reveal()] if token else [])
-        runtime = app.start(settings)
-        if action == "sync":
-            return _sync(runtime)
-        if action == "ask":
-            return _ask(runtime, args.command, as_json=args.json, with_sources=args.sources)
-        console = Console(highlight=False)
-        if action == "console":
-            asyncio.run(app.run_console(runtime, console))
-        else:
-            asyncio.run(app.run(runtime, console))
-        return EXIT_OK
+        return _act(action, args, app.start(settings))
     except SettingsError as error:
         err.print(f"briefbot: {error}", markup=False)
         return EXIT_USAGE
@@ -131,13 +135,63 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (one exit p
         return 130
 
 
+def _act(action: str, args: argparse.Namespace, runtime: Runtime) -> int:
+    """Run one command on a started runtime."""
+    if action == "ask":
+        return _ask(runtime, args.command, as_json=args.json, with_sources=args.sources)
+    if action == "sync":
+        return _sync(runtime)
+    if action == "schedule":
+        return _schedule(runtime, as_json=args.json)
+    console = Console(highlight=False)
+    if action == "demo":
+        from bot.demo import run_demo
+
+        asyncio.run(run_demo(runtime.library, runtime.settings, console, args.seconds))
+    elif action == "console":
+        asyncio.run(app.run_console_alone(runtime, console))
+    else:
+        asyncio.run(app.run(runtime, console))
+    return EXIT_OK
+
+
 def _sync(runtime: Runtime) -> int:
     if runtime.settings.discord_token is None:
         raise _Fail(EXIT_USAGE, "sync needs DISCORD_TOKEN (in the environment or .env)")
     from bot.platforms.discord.runner import sync_once
 
-    asyncio.run(sync_once(runtime))
+    ledger = app.open_ledger(runtime.settings)
+    try:
+        asyncio.run(sync_once(runtime, ledger))
+    finally:
+        ledger.close()
     print("slash commands synced", file=sys.stderr)
+    return EXIT_OK
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 1 <= value <= 3600:
+        raise argparse.ArgumentTypeError("give between 1 and 3600 seconds")
+    return value
+
+
+def _schedule(runtime: Runtime, *, as_json: bool) -> int:
+    from bot.delivery.report import schedule_report
+    from bot.platforms.console.render import schedule_tables
+
+    ledger = app.open_ledger(runtime.settings)
+    try:
+        report = schedule_report(runtime.settings, runtime.library, ledger, runtime.clock.now())
+    finally:
+        ledger.close()
+    if as_json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        Console(highlight=False).print(*schedule_tables(report))
     return EXIT_OK
 
 

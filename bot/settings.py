@@ -9,7 +9,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,8 +17,11 @@ from dotenv import dotenv_values
 from platformdirs import user_data_dir
 
 import bot
+from bot.core.reminders import Offset, parse_duration, parse_local_time, parse_offsets
 
 T = TypeVar("T")
+
+DEFAULT_OFFSETS = parse_offsets("7d,1d,1h")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -131,6 +134,19 @@ class Settings:
     discord_guild_id: int | None = None
     discord_api_base_url: str | None = None
     discord_gateway_url: str | None = None
+    database_url: str | None = None
+    reminder_offsets: tuple[Offset, ...] = DEFAULT_OFFSETS
+    reminder_all_day_at: time = time(9, 0)
+    reminder_grace: timedelta = timedelta(hours=6)
+    reminder_channel_ids: tuple[str, ...] = ()
+    reminder_claim_lease: timedelta = timedelta(minutes=2)
+
+    @property
+    def database(self) -> str:
+        """The ledger's SQLAlchemy URL: ``DATABASE_URL``, or a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'briefbot.sqlite3'}"
 
     @property
     def clock_speed(self) -> float:
@@ -191,6 +207,14 @@ class Settings:
             discord_guild_id=convert("DISCORD_GUILD_ID", _snowflake, None),
             discord_api_base_url=convert("DISCORD_API_BASE_URL", _url("http", "https"), None),
             discord_gateway_url=convert("DISCORD_GATEWAY_URL", _url("ws", "wss"), None),
+            database_url=convert("DATABASE_URL", _database_url, None),
+            reminder_offsets=convert("REMINDER_OFFSETS", parse_offsets, DEFAULT_OFFSETS),
+            reminder_all_day_at=convert("REMINDER_ALL_DAY_AT", parse_local_time, time(9, 0)),
+            reminder_grace=convert("REMINDER_GRACE", parse_duration, timedelta(hours=6)),
+            reminder_channel_ids=convert("REMINDER_CHANNEL_IDS", _channel_ids, ()),
+            reminder_claim_lease=convert(
+                "REMINDER_CLAIM_LEASE", _positive_duration, timedelta(minutes=2)
+            ),
         )
 
     def prepare_data_dir(self) -> Path:
@@ -202,6 +226,30 @@ class Settings:
                 "DATA_DIR", f"cannot create {self.data_dir}: {error.strerror}"
             ) from None
         return self.data_dir
+
+
+def _database_url(text: str) -> str:
+    if "://" not in text:
+        raise ValueError(
+            "must be a SQLAlchemy URL such as sqlite:////var/lib/briefbot/ledger.sqlite3 "
+            "or postgresql+psycopg://user@host/db"
+        )
+    return text
+
+
+def _channel_ids(text: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in text.split(",") if part.strip())
+    for channel in ids:
+        if not channel.isdigit():
+            raise ValueError(f"{channel!r} is not a numeric channel id (comma-separate several)")
+    return tuple(dict.fromkeys(ids))
+
+
+def _positive_duration(text: str) -> timedelta:
+    value = parse_duration(text)
+    if value <= timedelta(0):
+        raise ValueError(f"{text!r} must be longer than zero")
+    return value
 
 
 def _directory(text: str) -> Path:

@@ -248,3 +248,86 @@ def test_sync_without_a_token(data_env: dict[str, str]) -> None:
     done = briefbot("sync", env=data_env)
     assert done.returncode == 2
     assert "sync needs DISCORD_TOKEN" in done.stderr
+
+
+def test_demo_replays_answers_then_reminders_in_order(data_env: dict[str, str]) -> None:
+    done = briefbot("demo", "--seconds", "4", env=data_env)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    marks = [
+        "briefbot demo",
+        "Putin–Abe summit · The Kremlin, Moscow",
+        "29 memorandums of understanding",
+        "Next meeting: G20 leaders’ summit",
+        "Reminder: G20 leaders’ summit in 7 days",
+        "Reminder: G20 leaders’ summit tomorrow",
+        "Reminder: G20 leaders’ summit begins today",
+        "Reminder: 3rd Eastern Economic Forum in 7 days",
+        "Reminder: 3rd Eastern Economic Forum tomorrow",
+        "Reminder: 3rd Eastern Economic Forum begins today",
+        "Nothing upcoming",
+    ]
+    positions = [out.find(mark) for mark in marks]
+    assert -1 not in positions, [m for m, p in zip(marks, positions, strict=True) if p < 0]
+    assert positions == sorted(positions), "in this order"
+    assert out.count("Reminder: ") == 6, "each reminder once"
+    assert "Late reminder" not in out
+    assert "INFO" not in done.stderr, "the chat is not drowned in log lines"
+    assert not (Path(data_env["DATA_DIR"]) / "briefbot.sqlite3").exists(), "leaves nothing behind"
+
+
+def test_schedule_lists_upcoming_reminders(data_env: dict[str, str]) -> None:
+    env = {**data_env, "REMINDER_CHANNEL_IDS": "123456789012345678"}
+    done = briefbot("schedule", "--as-of", "2017-07-01", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [r["reminder"] for r in report["upcoming"]] == [
+        "g20-hamburg-2017:1d",
+        "g20-hamburg-2017:1h",
+        "eastern-economic-forum-2017:7d",
+        "eastern-economic-forum-2017:1d",
+        "eastern-economic-forum-2017:1h",
+    ]
+    first = report["upcoming"][0]
+    assert first["due_at"] == "2017-07-06T07:00:00+00:00"
+    assert first["due_local"] == "2017-07-06T09:00:00+02:00"
+    assert first["channels"] == ["discord:123456789012345678"]
+    assert report["deliveries"] == []
+    table = briefbot("schedule", "--as-of", "2017-07-01", env={**env, "COLUMNS": "140"})
+    assert table.returncode == 0, table.stderr
+    assert "Upcoming reminders" in table.stdout
+    assert "2017-07-06 09:00 CEST" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"REMINDER_OFFSETS": "7d,soon"},
+            "setting REMINDER_OFFSETS (from the environment): 'soon'",
+        ),
+        ({"REMINDER_GRACE": "6"}, "setting REMINDER_GRACE (from the environment): '6' is not"),
+        ({"REMINDER_ALL_DAY_AT": "25:00"}, "setting REMINDER_ALL_DAY_AT (from the environment)"),
+        (
+            {"REMINDER_CHANNEL_IDS": "general"},
+            "setting REMINDER_CHANNEL_IDS (from the environment)",
+        ),
+        ({"DATABASE_URL": "ledger.db"}, "setting DATABASE_URL (from the environment): must be a"),
+    ],
+)
+def test_malformed_reminder_setting(
+    data_env: dict[str, str], env: dict[str, str], message: str
+) -> None:
+    done = briefbot("schedule", env={**data_env, **env})
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"briefbot: {message}")
+
+
+def test_unreachable_database_is_one_clear_error(data_env: dict[str, str]) -> None:
+    url = "postgresql+psycopg://briefbot:s3cret@127.0.0.1:1/briefbot"
+    done = briefbot("schedule", env={**data_env, "DATABASE_URL": url})
+    assert done.returncode == 1
+    assert done.stderr.startswith("briefbot: ")
+    assert "127.0.0.1:1" in done.stderr
+    assert "s3cret" not in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,6 +1,7 @@
 """Replies drawn in the terminal with rich, in the same shape as a Discord embed."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
@@ -9,6 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.core.reply import Countdown, Line, Moment, Reply
+
+if TYPE_CHECKING:
+    from bot.delivery.report import ScheduleReport
 
 
 def _line(segments: Line) -> Text:
@@ -87,3 +91,50 @@ def help_table(commands: list[tuple[str, str]]) -> Panel:
     for name, description in commands:
         table.add_row(Text(name, style="bold cyan"), Text(description))
     return Panel(table, title="Commands", title_align="left", border_style="blue")
+
+
+def schedule_tables(report: "ScheduleReport") -> list[RenderableType]:
+    """``briefbot schedule``: upcoming reminders, recent deliveries, subscriptions."""
+    upcoming = Table(
+        title=f"Upcoming reminders (now: {report.now:%Y-%m-%d %H:%M UTC})", title_justify="left"
+    )
+    for column in ("Due (UTC)", "Due (event's zone)", "Event", "Before", "Channels"):
+        upcoming.add_column(column)
+    channels = ", ".join(report.channels) or "none subscribed"
+    for reminder in report.upcoming:
+        local = reminder.due_at.astimezone(reminder.event.zone)
+        upcoming.add_row(
+            f"{reminder.due_at:%Y-%m-%d %H:%M}",
+            f"{local:%Y-%m-%d %H:%M %Z}",
+            reminder.event.name,
+            reminder.offset.label,
+            channels,
+        )
+    if not report.upcoming:
+        upcoming.add_row("\u2014", "", "nothing ahead", "", "")
+    recent = Table(title="Recent deliveries", title_justify="left")
+    for column in ("Updated (UTC)", "Reminder", "Channel", "State", "Detail"):
+        recent.add_column(column)
+    styles = {"sent": "green", "missed": "yellow", "failed": "red", "claimed": "cyan"}
+    for delivery in report.deliveries:
+        state = delivery.state.value + (" (late)" if delivery.late else "")
+        recent.add_row(
+            f"{delivery.updated_at:%Y-%m-%d %H:%M:%S}",
+            delivery.key.reminder_id,
+            f"{delivery.key.platform}:{delivery.key.channel_id}",
+            Text(state, style=styles.get(delivery.state.value, "")),
+            delivery.error or "",
+        )
+    if not report.deliveries:
+        recent.add_row("\u2014", "none yet", "", "", "")
+    subscriptions = Table(title="Channels", title_justify="left")
+    for column in ("Channel", "State", "Subscribed by", "Reason"):
+        subscriptions.add_column(column)
+    for sub in report.subscriptions:
+        subscriptions.add_row(
+            f"{sub.platform}:{sub.channel_id}",
+            Text(sub.state, style="green" if sub.state == "active" else "red"),
+            sub.source,
+            sub.reason or "",
+        )
+    return [upcoming, recent, subscriptions]

@@ -1,0 +1,238 @@
+"""The reminder scheduler with a recording poster and a real SQLite ledger."""
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.clock import Clock
+from bot.core.library import Library
+from bot.core.reminders import parse_offsets
+from bot.core.reply import Reply
+from bot.delivery.ledger import DeliveryKey, DeliveryState, Ledger
+from bot.delivery.posting import ChannelUnavailable, PostFailed
+from bot.delivery.scheduler import ReminderScheduler, Timing
+
+TIMING = Timing(
+    offsets=parse_offsets("7d,1d,1h"),
+    all_day_at=time(9, 0),
+    grace=timedelta(hours=6),
+    lease=timedelta(seconds=30),
+)
+G20_7D = datetime(2017, 6, 30, 7, 0, tzinfo=UTC)
+G20_1D = datetime(2017, 7, 6, 7, 0, tzinfo=UTC)
+
+
+class RecordingPoster:
+    """A platform that keeps what it was asked to post, and fails where told."""
+
+    platform = "test"
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, Reply, str]] = []
+        self.failures: dict[str, list[Exception]] = {}
+        self.history: dict[str, list[str]] = {}
+
+    async def post(self, channel_id: str, reply: Reply, *, nonce: str) -> str | None:
+        pending = self.failures.get(channel_id)
+        if pending:
+            raise pending.pop(0)
+        self.posts.append((channel_id, reply, nonce))
+        self.history.setdefault(channel_id, []).append(reply.footer)
+        return f"m{len(self.posts)}"
+
+    async def find_marker(self, channel_id: str, marker: str, *, since: datetime) -> str | None:
+        found = [f for f in self.history.get(channel_id, []) if marker in f]
+        return "found" if found else None
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    opened = Ledger.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    yield opened
+    opened.close()
+
+
+def subscribe(ledger: Ledger, *channels: str) -> None:
+    for channel in channels:
+        ledger.subscribe("test", channel, guild_id=None, source="command", now=datetime.now(UTC))
+
+
+async def settle(scheduler: ReminderScheduler, seconds: float = 0.3) -> None:
+    await asyncio.sleep(seconds)
+    assert scheduler.scheduler.running
+
+
+def test_due_within_grace_is_posted_late_and_older_is_missed(
+    library: Library, ledger: Ledger, caplog: pytest.LogCaptureFixture
+) -> None:
+    subscribe(ledger, "a", "b")
+    poster = RecordingPoster()
+    clock = Clock(G20_1D + timedelta(hours=3), 0.0)
+
+    async def main() -> None:
+        scheduler = ReminderScheduler(library, clock, ledger, [poster], TIMING)
+        await scheduler.start()
+        await settle(scheduler)
+        await scheduler.stop()
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(main())
+    assert sorted(channel for channel, _, _ in poster.posts) == ["a", "b"]
+    assert all(reply.title.startswith("Late reminder:") for _, reply, _ in poster.posts)
+    missed = ledger.get(DeliveryKey("g20-hamburg-2017:7d", "test", "a"))
+    assert missed is not None
+    assert missed.state is DeliveryState.MISSED
+    assert any("g20-hamburg-2017:7d" in r.message and "missed" in r.message for r in caplog.records)
+    sent = ledger.get(DeliveryKey("g20-hamburg-2017:1d", "test", "b"))
+    assert sent is not None
+    assert sent.state is DeliveryState.SENT
+    assert sent.late
+
+
+def test_a_restart_posts_nothing_twice(library: Library, ledger: Ledger) -> None:
+    subscribe(ledger, "a", "b", "c")
+    poster = RecordingPoster()
+
+    async def once() -> None:
+        scheduler = ReminderScheduler(
+            library, Clock(G20_1D + timedelta(minutes=1), 0.0), ledger, [poster], TIMING
+        )
+        await scheduler.start()
+        await settle(scheduler)
+        await scheduler.stop()
+
+    asyncio.run(once())
+    asyncio.run(once())
+    assert len(poster.posts) == 3
+
+
+def test_a_resumed_claim_finds_the_earlier_post(library: Library, ledger: Ledger) -> None:
+    """A crash between posting and recording: the marker in the channel prevents a repost."""
+    subscribe(ledger, "a")
+    poster = RecordingPoster()
+    key = DeliveryKey("g20-hamburg-2017:1d", "test", "a")
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    ledger.claim(
+        key,
+        event_id="g20-hamburg-2017",
+        due_at=G20_1D,
+        owner="dead",
+        now=long_ago,
+        lease=timedelta(seconds=1),
+    )
+    poster.history["a"] = [f"... · {key.marker()}"]
+
+    async def main() -> None:
+        scheduler = ReminderScheduler(library, Clock(G20_1D, 0.0), ledger, [poster], TIMING)
+        await scheduler.start()
+        await settle(scheduler)
+        await scheduler.stop()
+
+    asyncio.run(main())
+    assert poster.posts == []
+    delivery = ledger.get(key)
+    assert delivery is not None
+    assert delivery.state is DeliveryState.SENT
+    assert delivery.message_id == "found"
+
+
+def test_a_broken_channel_stops_only_itself(
+    library: Library, ledger: Ledger, caplog: pytest.LogCaptureFixture
+) -> None:
+    subscribe(ledger, "good", "gone")
+    poster = RecordingPoster()
+    poster.failures["gone"] = [ChannelUnavailable("the channel is gone (404: Unknown Channel)")]
+
+    async def main() -> None:
+        scheduler = ReminderScheduler(library, Clock(G20_7D, 0.0), ledger, [poster], TIMING)
+        await scheduler.start()
+        await settle(scheduler)
+        await scheduler.stop()
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(main())
+    assert [channel for channel, _, _ in poster.posts] == ["good"]
+    states = {s.channel_id: (s.state, s.reason) for s in ledger.subscriptions(platform="test")}
+    assert states["gone"] == ("broken", "the channel is gone (404: Unknown Channel)")
+    assert states["good"][0] == "active"
+    assert ledger.active_channels("test") == ["good"]
+    assert sum("gone is broken" in r.message for r in caplog.records) == 1
+
+
+def test_a_failed_post_is_retried(
+    library: Library, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.delivery import scheduler as module
+
+    monkeypatch.setattr(module, "RETRY_BACKOFF", (timedelta(milliseconds=200),))
+    subscribe(ledger, "a")
+    poster = RecordingPoster()
+    poster.failures["a"] = [PostFailed("Discord answered 503: try later")]
+
+    async def main() -> None:
+        scheduler = ReminderScheduler(library, Clock(G20_7D, 0.0), ledger, [poster], TIMING)
+        await scheduler.start()
+        await settle(scheduler, 1.0)
+        await scheduler.stop()
+
+    asyncio.run(main())
+    assert len(poster.posts) == 1
+    delivery = ledger.get(DeliveryKey("g20-hamburg-2017:7d", "test", "a"))
+    assert delivery is not None
+    assert delivery.state is DeliveryState.SENT
+    assert delivery.attempts == 2
+
+
+def test_accelerated_clock_fires_in_order(library: Library, ledger: Ledger) -> None:
+    subscribe(ledger, "a")
+    poster = RecordingPoster()
+    start = G20_7D - timedelta(hours=1)
+    clock = Clock(start, 400_000.0)  # 7 days in about 1.5 s
+
+    async def main() -> None:
+        scheduler = ReminderScheduler(library, clock, ledger, [poster], TIMING)
+        await scheduler.start()
+        await asyncio.sleep(2.5)
+        await scheduler.stop()
+
+    asyncio.run(main())
+    titles = [reply.title for _, reply, _ in poster.posts]
+    assert titles == [
+        "Reminder: G20 leaders’ summit in 7 days",
+        "Reminder: G20 leaders’ summit tomorrow",
+        "Reminder: G20 leaders’ summit begins today",
+    ]
+
+
+def test_replan_moves_and_cancels(library: Library, ledger: Ledger) -> None:
+    subscribe(ledger, "a")
+    poster = RecordingPoster()
+    g20 = library.newest.events[0]
+    moved = g20.model_copy(update={"start": date(2017, 7, 14), "end": date(2017, 7, 15)})
+    changed = Library.of([library.newest.model_copy(update={"events": [moved]})])
+
+    async def main() -> None:
+        scheduler = ReminderScheduler(
+            library, Clock(G20_7D - timedelta(days=1), 1.0), ledger, [poster], TIMING
+        )
+        await scheduler.start()
+        before = {job.id for job in scheduler.scheduler.get_jobs()}
+        assert "reminder:eastern-economic-forum-2017:7d" in before
+        await scheduler.replan(changed)
+        after = {job.id: job for job in scheduler.scheduler.get_jobs()}
+        assert "reminder:eastern-economic-forum-2017:7d" not in after
+        assert set(after) == {
+            "reminder:g20-hamburg-2017:7d",
+            "reminder:g20-hamburg-2017:1d",
+            "reminder:g20-hamburg-2017:1h",
+        }
+        assert scheduler.reminders["g20-hamburg-2017:7d"].due_at == datetime(
+            2017, 7, 7, 7, 0, tzinfo=UTC
+        )
+        await scheduler.stop()
+
+    asyncio.run(main())
