@@ -15,6 +15,7 @@ import discord.http
 from bot.app import Runtime
 from bot.core.clock import Clock
 from bot.core.library import Library
+from bot.delivery.ledger import Ledger
 from bot.platforms.discord.runner import run_discord
 from bot.settings import Secret, Settings
 from tests.conftest import BRIEFS
@@ -54,7 +55,9 @@ async def running_bot(
     """Run ``run_discord`` in the background until the block ends; restore discord.py's URLs."""
     old_base = discord.http.Route.BASE
     old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    task = asyncio.create_task(run_discord(runtime, guild_ready_timeout=0.05))
+    runtime.settings.prepare_data_dir()
+    ledger = Ledger.open(runtime.settings.database)
+    task = asyncio.create_task(run_discord(runtime, ledger, guild_ready_timeout=0.05))
     try:
         if ready:
             waiter = asyncio.create_task(standin.wait_for_ready(TIMEOUT))
@@ -73,6 +76,7 @@ async def running_bot(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        ledger.close()
         discord.http.Route.BASE = old_base
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
 

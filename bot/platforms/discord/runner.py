@@ -9,6 +9,7 @@ import discord
 import yarl
 
 from bot.app import PlatformStartError, Runtime
+from bot.delivery.ledger import Ledger
 from bot.platforms.discord.client import BriefBot
 from bot.settings import Settings
 
@@ -49,12 +50,14 @@ async def reach_gateway(gateway: str) -> None:
         ) from None
 
 
-async def run_discord(runtime: Runtime, *, force_sync: bool = False, **client_options: Any) -> None:
+async def run_discord(
+    runtime: Runtime, ledger: Ledger, *, force_sync: bool = False, **client_options: Any
+) -> None:
     """Log in, check the gateway, then serve until closed."""
     settings = runtime.settings
     assert settings.discord_token is not None
     api, gateway = configure_endpoints(settings)
-    bot = BriefBot(runtime, force_sync=force_sync, **client_options)
+    bot = BriefBot(runtime, ledger, force_sync=force_sync, **client_options)
     try:
         async with bot:
             await bot.login(settings.discord_token.reveal())
@@ -80,12 +83,12 @@ async def run_discord(runtime: Runtime, *, force_sync: bool = False, **client_op
         raise DiscordStartError(f"Discord refused a start-up request: {error}") from None
 
 
-async def sync_once(runtime: Runtime) -> bool:
+async def sync_once(runtime: Runtime, ledger: Ledger) -> bool:
     """Log in over HTTP only and sync the commands now (``briefbot sync``)."""
     settings = runtime.settings
     assert settings.discord_token is not None
     api, _ = configure_endpoints(settings)
-    bot = BriefBot(runtime, force_sync=True)
+    bot = BriefBot(runtime, ledger, force_sync=True, reminders=False)
     try:
         async with bot:
             await bot.login(settings.discord_token.reveal())  # runs setup_hook, which syncs

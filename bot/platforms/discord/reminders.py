@@ -1,0 +1,122 @@
+"""``/reminders subscribe|unsubscribe|list``: for members who can manage channels."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.delivery.subscriptions import COMMAND
+from bot.platforms.discord.embeds import Field, pack, timestamp
+
+if TYPE_CHECKING:
+    from bot.platforms.discord.client import BriefBot
+
+Interaction = discord.Interaction[Any]
+SHOWN = 10
+COLOUR = discord.Colour(0x3A8F5C)
+
+
+def _bot(interaction: Interaction) -> "BriefBot":
+    bot: BriefBot = interaction.client
+    return bot
+
+
+async def _private(interaction: Interaction, text: str) -> None:
+    await interaction.response.send_message(
+        text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+    )
+
+
+group = app_commands.Group(
+    name="reminders",
+    description="Reminders before the meetings in the briefs, for this server's channels",
+    default_permissions=discord.Permissions(manage_channels=True),
+    guild_only=True,
+)
+
+
+@group.command(name="subscribe", description="Post reminders in a channel (default: this one)")
+@app_commands.describe(channel="The channel to post reminders in")
+async def subscribe(interaction: Interaction, channel: discord.TextChannel | None = None) -> None:
+    """Subscribe a channel."""
+    bot = _bot(interaction)
+    target = channel.id if channel else interaction.channel_id
+    assert target is not None
+    assert interaction.guild_id is not None
+    ledger = bot.ledger
+    await asyncio.to_thread(
+        ledger.subscribe,
+        "discord",
+        str(target),
+        guild_id=str(interaction.guild_id),
+        source=COMMAND,
+        now=datetime.now(UTC),
+    )
+    ahead = bot.scheduler.upcoming() if bot.scheduler else []
+    nxt = (
+        f" Next: **{ahead[0].id}** {timestamp(int(ahead[0].due_at.timestamp()), 'R')}."
+        if ahead
+        else ""
+    )
+    await _private(interaction, f"<#{target}> will get reminders ({len(ahead)} planned).{nxt}")
+
+
+@group.command(name="unsubscribe", description="Stop reminders in a channel (default: this one)")
+@app_commands.describe(channel="The channel to stop posting reminders in")
+async def unsubscribe(interaction: Interaction, channel: discord.TextChannel | None = None) -> None:
+    """Unsubscribe a channel."""
+    target = channel.id if channel else interaction.channel_id
+    removed = await asyncio.to_thread(_bot(interaction).ledger.unsubscribe, "discord", str(target))
+    if removed:
+        await _private(interaction, f"<#{target}> will get no more reminders.")
+    else:
+        await _private(interaction, f"<#{target}> was not subscribed to reminders.")
+
+
+@group.command(name="list", description="Upcoming reminders, channels and recent deliveries")
+async def show(interaction: Interaction) -> None:
+    """What will be posted where and when, and what was posted, late, missed or refused."""
+    bot = _bot(interaction)
+    guild = interaction.guild
+    assert guild is not None
+    channel_ids = {str(channel.id) for channel in guild.channels}
+    subscriptions = [
+        s
+        for s in await asyncio.to_thread(bot.ledger.subscriptions, platform="discord")
+        if s.guild_id == str(guild.id) or s.channel_id in channel_ids
+    ]
+    mine = {s.channel_id for s in subscriptions}
+    deliveries = await asyncio.to_thread(
+        bot.ledger.deliveries, platform="discord", channel_ids=mine, limit=SHOWN
+    )
+    channels = [
+        f"<#{s.channel_id}> \u00b7 "
+        + ("active" if s.state == "active" else f"**broken**: {s.reason}")
+        + (" (from settings)" if s.source != COMMAND else "")
+        for s in subscriptions
+    ] or ["None: `/reminders subscribe` in a channel to start."]
+    ahead = bot.scheduler.upcoming()[:SHOWN] if bot.scheduler else []
+    planned = [
+        f"{timestamp(int(r.due_at.timestamp()), 'f')} \u00b7 {r.event.name} \u00b7 "
+        f"{r.offset.label} before"
+        for r in ahead
+    ] or ["Nothing ahead."]
+    recent = [
+        f"{timestamp(int(d.updated_at.timestamp()), 'R')} \u00b7 {d.key.reminder_id} \u2192 "
+        f"<#{d.key.channel_id}> \u00b7 {d.state.value}"
+        + (" (late)" if d.late else "")
+        + (f": {d.error}" if d.error and d.state.value != "sent" else "")
+        for d in deliveries
+    ] or ["None yet."]
+    fields = [
+        Field("Channels", "\n".join(channels)),
+        Field(f"Upcoming reminders (to {len(mine)} channel(s))", "\n".join(planned)),
+        Field("Recent deliveries", "\n".join(recent)),
+    ]
+    await interaction.response.send_message(
+        embeds=pack("Reminders", "", fields, "", COLOUR),
+        ephemeral=True,
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
