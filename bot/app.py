@@ -4,8 +4,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from rich.console import Console
 
@@ -13,6 +15,7 @@ from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.loading import load_library
 from bot.delivery.ledger import Ledger, LedgerError
+from bot.delivery.posting import Poster
 from bot.delivery.scheduler import ReminderScheduler, timing_from
 from bot.delivery.subscriptions import sync_settings_channels
 from bot.settings import Settings
@@ -104,19 +107,77 @@ async def run(runtime: Runtime, console: Console) -> None:
         ledger.close()
 
 
+class Platform(Protocol):
+    """A chat platform the bot serves: it starts, serves until closed, and posts reminders."""
+
+    @property
+    def name(self) -> str:
+        """How logs name the platform."""
+
+    @property
+    def poster(self) -> Poster:
+        """How reminders are posted there."""
+
+    @property
+    def channel_ids(self) -> Sequence[str]:
+        """Channels the settings subscribe to reminders."""
+
+    def attach(self, scheduler: ReminderScheduler) -> None:
+        """Give the platform the shared scheduler (for commands that show the plan)."""
+
+    async def start(self) -> None:
+        """Connect and authenticate; raise ``PlatformStartError`` with a clear message."""
+
+    async def serve(self) -> None:
+        """Serve until closed or cancelled."""
+
+    async def close(self) -> None:
+        """Disconnect."""
+
+
+async def serve_platforms(runtime: Runtime, ledger: Ledger, platforms: Sequence[Platform]) -> None:
+    """Start every platform, then run one reminder scheduler over all of them until cancelled."""
+    scheduler = ReminderScheduler(
+        runtime.library,
+        runtime.clock,
+        ledger,
+        [platform.poster for platform in platforms],
+        timing_from(runtime.settings),
+    )
+    try:
+        for platform in platforms:
+            await platform.start()
+            await asyncio.to_thread(
+                sync_settings_channels,
+                ledger,
+                platform.poster.platform,
+                platform.channel_ids,
+                datetime.now(UTC),
+            )
+            platform.attach(scheduler)
+        await scheduler.start()
+        await asyncio.gather(*(platform.serve() for platform in platforms))
+    finally:
+        await scheduler.stop()
+        for platform in platforms:
+            await platform.close()
+
+
 async def _run_platforms(runtime: Runtime, console: Console, ledger: Ledger) -> None:
-    if runtime.settings.discord_token is None:
+    settings = runtime.settings
+    if settings.discord_token is None:
         log.info("no platform token is configured (DISCORD_TOKEN): running the local console")
         await run_console(runtime, console, ledger)
         return
-    from bot.platforms.discord.runner import run_discord
+    from bot.platforms.discord.runner import DiscordPlatform
 
+    platforms: list[Platform] = [DiscordPlatform(runtime, ledger)]
     main = asyncio.current_task()
     assert main is not None
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # not on Windows
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
     try:
-        await run_discord(runtime, ledger)
+        await serve_platforms(runtime, ledger, platforms)
     except asyncio.CancelledError:
         log.info("stopped")

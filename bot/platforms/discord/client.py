@@ -1,8 +1,6 @@
 """The Discord client: slash commands, the Sources button, one error handler, sync on change."""
 
-import asyncio
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -12,10 +10,8 @@ from bot.app import Runtime
 from bot.core.commands import UsageError
 from bot.core.library import UnknownChoice
 from bot.delivery.ledger import Ledger
-from bot.delivery.scheduler import ReminderScheduler, timing_from
-from bot.delivery.subscriptions import sync_settings_channels
+from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.discord import commands, reminders
-from bot.platforms.discord.poster import DiscordPoster
 from bot.platforms.discord.sources import SourcesButton
 from bot.platforms.discord.sync import sync_commands
 
@@ -41,7 +37,6 @@ class BriefBot(discord.Client):
         ledger: Ledger,
         *,
         force_sync: bool = False,
-        reminders: bool = True,
         **options: Any,
     ) -> None:
         # A briefing bot never joins voice: discord.py need not warn that voice is unsupported.
@@ -57,8 +52,7 @@ class BriefBot(discord.Client):
         self.runtime = runtime
         self.ledger = ledger
         self.force_sync = force_sync
-        self.with_reminders = reminders
-        self.scheduler: ReminderScheduler | None = None
+        self.scheduler: ReminderScheduler | None = None  # shared, set by the platform
         self.tree: app_commands.CommandTree[BriefBot] = app_commands.CommandTree(self)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.synced: bool | None = None
@@ -77,33 +71,6 @@ class BriefBot(discord.Client):
             self.runtime.settings.prepare_data_dir(),
             force=self.force_sync,
         )
-        if self.with_reminders:
-            await self.start_reminders()
-
-    async def start_reminders(self) -> None:
-        """Subscribe the settings' channels and start posting reminders (REST only)."""
-        settings = self.runtime.settings
-        await asyncio.to_thread(
-            sync_settings_channels,
-            self.ledger,
-            DiscordPoster.platform,
-            settings.reminder_channel_ids,
-            datetime.now(UTC),
-        )
-        self.scheduler = ReminderScheduler(
-            self.runtime.library,
-            self.runtime.clock,
-            self.ledger,
-            [DiscordPoster(self)],
-            timing_from(settings),
-        )
-        await self.scheduler.start()
-
-    async def close(self) -> None:
-        """Stop the reminders, then disconnect."""
-        if self.scheduler is not None:
-            await self.scheduler.stop()
-        await super().close()
 
     async def on_ready(self) -> None:
         """Say who we are and where."""

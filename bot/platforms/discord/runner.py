@@ -1,16 +1,20 @@
 """Starting the Discord bot: endpoints, token, a clear message for each way start-up fails."""
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import discord
 import yarl
 
-from bot.app import PlatformStartError, Runtime
+from bot.app import PlatformStartError, Runtime, serve_platforms
 from bot.delivery.ledger import Ledger
+from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.discord.client import BriefBot
+from bot.platforms.discord.poster import DiscordPoster
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,37 +54,71 @@ async def reach_gateway(gateway: str) -> None:
         ) from None
 
 
-async def run_discord(
-    runtime: Runtime, ledger: Ledger, *, force_sync: bool = False, **client_options: Any
-) -> None:
-    """Log in, check the gateway, then serve until closed."""
-    settings = runtime.settings
-    assert settings.discord_token is not None
-    api, gateway = configure_endpoints(settings)
-    bot = BriefBot(runtime, ledger, force_sync=force_sync, **client_options)
-    try:
-        async with bot:
-            await bot.login(settings.discord_token.reveal())
-            log.info("Discord: logged in as %s (application %s)", bot.user, bot.application_id)
-            await reach_gateway(gateway)
-            await bot.connect(reconnect=True)
-    except discord.LoginFailure:
-        raise DiscordStartError(
-            "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again from "
-            "the Developer Portal (Bot → Reset Token) into .env"
-        ) from None
-    except discord.ConnectionClosed as error:
-        if error.code == 4004:
+class DiscordPlatform:
+    """Discord as one of the bot's platforms: log in, serve the gateway, post reminders."""
+
+    name = "Discord"
+
+    def __init__(self, runtime: Runtime, ledger: Ledger, **client_options: Any) -> None:
+        self.runtime = runtime
+        settings = runtime.settings
+        assert settings.discord_token is not None
+        self.token = settings.discord_token
+        self.api, self.gateway = configure_endpoints(settings)
+        self.bot = BriefBot(runtime, ledger, **client_options)
+        self.poster = DiscordPoster(self.bot)
+        self.channel_ids = settings.reminder_channel_ids
+
+    def attach(self, scheduler: ReminderScheduler) -> None:
+        """Let /reminders show the shared scheduler's plan."""
+        self.bot.scheduler = scheduler
+
+    async def start(self) -> None:
+        """Log in over HTTP (and sync commands if they changed), then check the gateway."""
+        with self._translated():
+            await self.bot.login(self.token.reveal())
+        log.info(
+            "Discord: logged in as %s (application %s)", self.bot.user, self.bot.application_id
+        )
+        await reach_gateway(self.gateway)
+
+    async def serve(self) -> None:
+        """Stay connected to the gateway (resuming dropped connections) until closed."""
+        with self._translated():
+            await self.bot.connect(reconnect=True)
+
+    async def close(self) -> None:
+        """Disconnect."""
+        await self.bot.close()
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except discord.LoginFailure:
             raise DiscordStartError(
-                "the Discord gateway rejected DISCORD_TOKEN (close code 4004): check the token"
+                "Discord rejected DISCORD_TOKEN (401 Unauthorized): copy the bot token again "
+                "from the Developer Portal (Bot → Reset Token) into .env"
             ) from None
-        raise DiscordStartError(f"the Discord gateway closed the connection ({error})") from None
-    except discord.PrivilegedIntentsRequired:
-        raise DiscordStartError("Discord refused the requested intents") from None
-    except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as error:
-        raise DiscordStartError(f"cannot reach Discord's API at {api}: {error}") from None
-    except discord.HTTPException as error:
-        raise DiscordStartError(f"Discord refused a start-up request: {error}") from None
+        except discord.ConnectionClosed as error:
+            if error.code == 4004:
+                raise DiscordStartError(
+                    "the Discord gateway rejected DISCORD_TOKEN (close code 4004): check the token"
+                ) from None
+            raise DiscordStartError(
+                f"the Discord gateway closed the connection ({error})"
+            ) from None
+        except discord.PrivilegedIntentsRequired:
+            raise DiscordStartError("Discord refused the requested intents") from None
+        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as error:
+            raise DiscordStartError(f"cannot reach Discord's API at {self.api}: {error}") from None
+        except discord.HTTPException as error:
+            raise DiscordStartError(f"Discord refused a start-up request: {error}") from None
+
+
+async def run_discord(runtime: Runtime, ledger: Ledger, **client_options: Any) -> None:
+    """Discord alone: log in, post reminders, serve until cancelled."""
+    await serve_platforms(runtime, ledger, [DiscordPlatform(runtime, ledger, **client_options)])
 
 
 async def sync_once(runtime: Runtime, ledger: Ledger) -> bool:
@@ -88,7 +126,7 @@ async def sync_once(runtime: Runtime, ledger: Ledger) -> bool:
     settings = runtime.settings
     assert settings.discord_token is not None
     api, _ = configure_endpoints(settings)
-    bot = BriefBot(runtime, ledger, force_sync=True, reminders=False)
+    bot = BriefBot(runtime, ledger, force_sync=True)
     try:
         async with bot:
             await bot.login(settings.discord_token.reveal())  # runs setup_hook, which syncs
