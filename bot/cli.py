@@ -109,8 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (an exit pe
         action = args.action or "run"
         if action == "check":
             return _check(settings)
-        token = settings.discord_token
-        log.setup(settings.log_level, secrets=[token.reveal()] if token else [])
+        log.setup(settings.log_level, secrets=settings.secrets())
         return _act(action, args, app.start(settings))
     except SettingsError as error:
         err.print(f"briefbot: {error}", markup=False)

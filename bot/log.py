@@ -4,7 +4,7 @@ import logging
 import sys
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-QUIET_LIBRARIES = ("discord", "apscheduler", "asyncio", "aiohttp")
+QUIET_LIBRARIES = ("discord", "apscheduler", "asyncio", "aiohttp", "slack_bolt", "slack_sdk")
 
 
 class Redact(logging.Filter):

@@ -140,6 +140,22 @@ class Settings:
     reminder_grace: timedelta = timedelta(hours=6)
     reminder_channel_ids: tuple[str, ...] = ()
     reminder_claim_lease: timedelta = timedelta(minutes=2)
+    slack_bot_token: Secret | None = None
+    slack_app_token: Secret | None = None
+    slack_signing_secret: Secret | None = None
+    slack_http_port: int = 3000
+    slack_api_base_url: str | None = None
+    slack_reminder_channel_ids: tuple[str, ...] = ()
+
+    def secrets(self) -> list[str]:
+        """Every secret configured, for the log's redaction filter."""
+        found = (
+            self.discord_token,
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.slack_signing_secret,
+        )
+        return [secret.reveal() for secret in found if secret is not None]
 
     @property
     def database(self) -> str:
@@ -197,7 +213,19 @@ class Settings:
 
         briefs = convert("BRIEFS_DIR", _directory, embedded_briefs_dir())
         data = convert("DATA_DIR", Path, Path(user_data_dir("briefbot", appauthor=False)))
+        no_channels: tuple[str, ...] = ()
+        slack_bot_token = convert("SLACK_BOT_TOKEN", _prefixed_secret("xoxb-"), None)
+        slack_app_token = convert("SLACK_APP_TOKEN", _prefixed_secret("xapp-"), None)
+        slack_signing_secret = convert("SLACK_SIGNING_SECRET", _plain_secret, None)
+        slack_channels = convert("SLACK_REMINDER_CHANNEL_IDS", _slack_channel_ids, no_channels)
+        _check_slack(slack_bot_token, slack_app_token, slack_signing_secret, slack_channels)
         return cls(
+            slack_bot_token=slack_bot_token,
+            slack_app_token=slack_app_token,
+            slack_signing_secret=slack_signing_secret,
+            slack_http_port=convert("SLACK_HTTP_PORT", _port, 3000),
+            slack_api_base_url=convert("SLACK_API_BASE_URL", _url("http", "https"), None),
+            slack_reminder_channel_ids=slack_channels,
             briefs_dir=briefs,
             data_dir=data.expanduser(),
             as_of=convert("BRIEFBOT_AS_OF", parse_instant, None),
@@ -226,6 +254,62 @@ class Settings:
                 "DATA_DIR", f"cannot create {self.data_dir}: {error.strerror}"
             ) from None
         return self.data_dir
+
+
+def _prefixed_secret(prefix: str) -> Callable[[str], Secret]:
+    def parse(text: str) -> Secret:
+        if not text.startswith(prefix) or any(char.isspace() for char in text):
+            raise ValueError(f"must be a Slack token starting with {prefix} (check the app's page)")
+        return Secret(text)
+
+    return parse
+
+
+def _plain_secret(text: str) -> Secret:
+    if any(char.isspace() for char in text) or len(text) < 16:
+        raise ValueError(
+            "does not look like a signing secret (Basic Information → App Credentials)"
+        )
+    return Secret(text)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ValueError(f"must be a TCP port from 1 to 65535 (0: any free port), got {text!r}")
+    return int(text)
+
+
+def _slack_channel_ids(text: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in text.split(",") if part.strip())
+    for channel in ids:
+        if not (channel[:1] in ("C", "G") and channel[1:].isalnum() and channel.isupper()):
+            raise ValueError(
+                f"{channel!r} is not a Slack channel id such as C0123456789 "
+                "(comma-separate several)"
+            )
+    return tuple(dict.fromkeys(ids))
+
+
+def _check_slack(
+    bot: Secret | None, app: Secret | None, signing: Secret | None, channels: tuple[str, ...]
+) -> None:
+    """Slack needs its bot token, and a way to receive commands: Socket Mode or signed HTTP."""
+    if bot is None:
+        given = {
+            "SLACK_APP_TOKEN": app,
+            "SLACK_SIGNING_SECRET": signing,
+            "SLACK_REMINDER_CHANNEL_IDS": channels,
+        }
+        for name, value in given.items():
+            if value:
+                raise SettingsError("SLACK_BOT_TOKEN", f"is missing, but {name} is set")
+        return
+    if app is None and signing is None:
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET",
+            "is needed to verify Slack's requests in HTTP mode; "
+            "or set SLACK_APP_TOKEN to use Socket Mode",
+        )
 
 
 def _database_url(text: str) -> str:
