@@ -165,13 +165,23 @@ async def serve_platforms(runtime: Runtime, ledger: Ledger, platforms: Sequence[
 
 async def _run_platforms(runtime: Runtime, console: Console, ledger: Ledger) -> None:
     settings = runtime.settings
-    if settings.discord_token is None:
-        log.info("no platform token is configured (DISCORD_TOKEN): running the local console")
+    if settings.discord_token is None and settings.slack_bot_token is None:
+        log.info(
+            "no platform token is configured (DISCORD_TOKEN, SLACK_BOT_TOKEN): "
+            "running the local console"
+        )
         await run_console(runtime, console, ledger)
         return
-    from bot.platforms.discord.runner import DiscordPlatform
+    platforms: list[Platform] = []
+    if settings.discord_token is not None:
+        from bot.platforms.discord.runner import DiscordPlatform
 
-    platforms: list[Platform] = [DiscordPlatform(runtime, ledger)]
+        platforms.append(DiscordPlatform(runtime, ledger))
+    if settings.slack_bot_token is not None:
+        from bot.platforms.slack.runner import SlackPlatform
+
+        platforms.append(SlackPlatform(runtime, ledger))
+    log.info("starting %s", " and ".join(platform.name for platform in platforms))
     main = asyncio.current_task()
     assert main is not None
     loop = asyncio.get_running_loop()

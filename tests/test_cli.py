@@ -331,3 +331,45 @@ def test_unreachable_database_is_one_clear_error(data_env: dict[str, str]) -> No
     assert "127.0.0.1:1" in done.stderr
     assert "s3cret" not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"SLACK_BOT_TOKEN": "xoxp-user-token"},
+            "setting SLACK_BOT_TOKEN (from the environment): must be a Slack token starting",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1-2-3"},
+            "setting SLACK_SIGNING_SECRET: is needed to verify Slack's requests in HTTP mode",
+        ),
+        (
+            {"SLACK_APP_TOKEN": "xapp-1-2-3"},
+            "setting SLACK_BOT_TOKEN: is missing, but SLACK_APP_TOKEN is set",
+        ),
+        (
+            {
+                "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+                "SLACK_APP_TOKEN": "xapp-1",
+                "SLACK_HTTP_PORT": "http",
+            },
+            "setting SLACK_HTTP_PORT (from the environment): must be a TCP port",
+        ),
+        (
+            {
+                "SLACK_BOT_TOKEN": "xoxb-1-2-3",
+                "SLACK_APP_TOKEN": "xapp-1",
+                "SLACK_REMINDER_CHANNEL_IDS": "#general",
+            },
+            "setting SLACK_REMINDER_CHANNEL_IDS (from the environment): '#general' is not a Slack",
+        ),
+    ],
+)
+def test_malformed_slack_setting(
+    data_env: dict[str, str], env: dict[str, str], message: str
+) -> None:
+    done = briefbot("run", env={**data_env, **env})
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"briefbot: {message}")
+    assert "xoxp-user-token" not in done.stderr

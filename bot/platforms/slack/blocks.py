@@ -1,0 +1,145 @@
+"""The neutral reply as Slack Block Kit, always within Slack's limits.
+
+Timed moments use ``<!date^…>`` so each reader sees their own time zone, with
+the brief's own words as the fallback; all-day dates stay calendar text.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.core.reply import Countdown, Line, Moment, Reply, Source
+
+BLOCKS = 50
+SECTION_TEXT = 3000
+HEADER_TEXT = 150
+FALLBACK_TEXT = 3000
+CUT = "\u2026"
+NOT_SHOWN = "_\u2026 shortened to fit Slack: {count} more not shown._"
+SOURCES_ACTION = "briefbot_sources"
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, so brief text can neither format links nor ping."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - len(CUT)].rstrip() + CUT
+
+
+def segment_text(segment: str | Moment | Countdown) -> str:
+    """One piece of a line in Slack mrkdwn."""
+    if isinstance(segment, Moment):
+        if not segment.is_timed:
+            return escape(segment.words)
+        unix = int(segment.start.timestamp())
+        return f"<!date^{unix}^{{date_long_pretty}} {{time}}|{escape(segment.words)}>"
+    if isinstance(segment, Countdown):
+        return escape(segment.words)
+    return escape(segment)
+
+
+def line_text(line: Line) -> str:
+    """A whole line in Slack mrkdwn."""
+    return "".join(segment_text(segment) for segment in line)
+
+
+def section(text: str) -> Block:
+    """A mrkdwn section, cut to Slack's limit."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": fit(text, SECTION_TEXT)}}
+
+
+def chunks(title: str, lines: Iterable[str]) -> list[str]:
+    """``*title*`` and its lines, split into texts that each fit one section."""
+    texts: list[str] = []
+    current = f"*{escape(title)}*"
+    for entry in lines:
+        joined = f"{current}\n{entry}"
+        if len(joined) > SECTION_TEXT and current:
+            texts.append(current)
+            current = f"*{escape(title)} (continued)*\n{entry}"
+        else:
+            current = joined
+    texts.append(current)
+    return texts
+
+
+def assemble(head: list[Block], body: list[Block], tail: list[Block]) -> list[Block]:
+    """At most 50 blocks: the head and tail always, the body cut with a note if it must be."""
+    room = BLOCKS - len(head) - len(tail)
+    if len(body) > room:
+        hidden = len(body) - (room - 1)
+        body = [*body[: room - 1], section(NOT_SHOWN.format(count=hidden))]
+    return [*head, *body, *tail]
+
+
+def sources_value(reply: Reply, at: int) -> str:
+    """What the Sources button carries: the command, its options and the instant answered."""
+    options = dict(reply.options)
+    return f"{reply.command}:{at}:{options.get('brief', '')}:{options.get('area', '')}"
+
+
+def reply_blocks(reply: Reply, *, sources_at: int | None = None) -> list[Block]:
+    """A reply as blocks: header, summary, a section per part, footer, and a Sources button."""
+    head: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": fit(reply.title, HEADER_TEXT)}},
+        section("\n".join(line_text(summary) for summary in reply.summary)),
+    ]
+    body: list[Block] = []
+    for part in reply.sections:
+        lines = [f"\u2022 {line_text(entry)}" for entry in part.lines]
+        body.extend(section(text) for text in chunks(part.title, lines))
+    tail: list[Block] = []
+    if reply.footer:
+        tail.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(reply.footer)}]}
+        )
+    if sources_at is not None and reply.sources:
+        tail.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Sources"},
+                        "action_id": SOURCES_ACTION,
+                        "value": sources_value(reply, sources_at),
+                    }
+                ],
+            }
+        )
+    return assemble(head, body, tail)
+
+
+def fallback_text(reply: Reply) -> str:
+    """Plain words for notifications and clients that cannot show blocks."""
+    summary = " ".join(line_text(entry) for entry in reply.summary)
+    return fit(f"{escape(reply.title)}: {summary}", FALLBACK_TEXT)
+
+
+def source_text(source: Source) -> str:
+    """The evidence for one point: the article's sentences, then any outside reference."""
+    parts = [f"*{escape(source.point)}*"]
+    parts.extend(f"> \u201c{escape(quote)}\u201d" for quote in source.quotes)
+    for ref in source.external:
+        named = f"<{ref.url}|{escape(ref.title)}>" if ref.url else escape(ref.title)
+        parts.append(f"Outside the article: {named} \u2014 {escape(ref.reason)}")
+    return "\n".join(parts)
+
+
+def sources_blocks(reply: Reply) -> list[Block]:
+    """The evidence behind each point of ``reply``."""
+    head: list[Block] = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": fit(f"Sources \u00b7 {reply.title}", HEADER_TEXT),
+            },
+        }
+    ]
+    body = [section(source_text(source)) for source in reply.sources]
+    return assemble(head, body, [])

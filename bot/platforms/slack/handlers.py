@@ -1,0 +1,190 @@
+"""Slack's slash commands and the Sources button, answered from the core."""
+
+import asyncio
+import logging
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.answers import answer
+from bot.core.commands import COMMANDS, Invocation, UsageError, parse
+from bot.core.library import UnknownChoice
+from bot.delivery.subscriptions import COMMAND
+from bot.platforms.slack.blocks import (
+    SOURCES_ACTION,
+    fallback_text,
+    reply_blocks,
+    sources_blocks,
+)
+
+if TYPE_CHECKING:
+    from bot.platforms.slack.runner import SlackPlatform
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong while answering. It has been logged; please try again later."
+CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+REMINDERS_USAGE = (
+    "Use `/reminders subscribe`, `/reminders unsubscribe` or `/reminders list`"
+    " (optionally with a #channel)."
+)
+
+
+def register(app: AsyncApp, platform: "SlackPlatform") -> None:
+    """Attach every command and action handler to ``app``."""
+
+    async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+        await answer_command(ack, command, platform)
+
+    async def on_reminders(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        await reminders_command(ack, command, client, platform)
+
+    async def on_sources(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await show_sources(body, respond, platform)
+
+    for spec in COMMANDS:
+        app.command(f"/{spec.name}")(on_command)
+    app.command("/reminders")(on_reminders)
+    app.action(SOURCES_ACTION)(on_sources)
+
+
+async def answer_command(ack: AsyncAck, command: dict[str, Any], platform: "SlackPlatform") -> None:
+    """``/summit``, ``/mous``, ``/next-meeting``: the answer in the channel, mistakes privately."""
+    typed = f"{command.get('command', '')} {command.get('text', '')}".strip()
+    try:
+        now = platform.runtime.clock.now()
+        reply = answer(platform.runtime.library, parse(typed), now)
+    except (UsageError, UnknownChoice) as error:
+        text = str(error)
+        await ack(text=text[:1].upper() + text[1:] + ".")
+        return
+    except Exception:
+        log.exception("Slack: answering %s failed", typed)
+        await ack(text=APOLOGY)
+        return
+    await ack(
+        response_type="in_channel",
+        text=fallback_text(reply),
+        blocks=reply_blocks(reply, sources_at=int(now.timestamp())),
+    )
+
+
+async def show_sources(
+    body: dict[str, Any], respond: AsyncRespond, platform: "SlackPlatform"
+) -> None:
+    """The Sources button: the evidence, to the clicker alone."""
+    try:
+        value = body["actions"][0]["value"]
+        command, at, brief, area = value.split(":")
+        options = {name: v for name, v in (("brief", brief), ("area", area)) if v}
+        reply = answer(
+            platform.runtime.library,
+            Invocation(command, options),
+            datetime.fromtimestamp(int(at), UTC),
+        )
+    except (UsageError, UnknownChoice) as error:
+        await respond(
+            text=f"These sources are not available any more: {error}.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    except Exception:
+        log.exception("Slack: showing sources failed")
+        await respond(text=APOLOGY, response_type="ephemeral", replace_original=False)
+        return
+    await respond(
+        text=f"Sources: {reply.title}",
+        blocks=sources_blocks(reply),
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+async def _is_admin(client: AsyncWebClient, user_id: str) -> bool:
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError as error:
+        log.warning(
+            "Slack: cannot check whether %s is an admin: %s", user_id, error.response.get("error")
+        )
+        return False
+    user = response.get("user") or {}
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+async def reminders_command(
+    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, platform: "SlackPlatform"
+) -> None:
+    """``/reminders subscribe|unsubscribe|list [#channel]``, for workspace admins."""
+    words = str(command.get("text", "")).split()
+    action = words[0].lower() if words else ""
+    if action not in ("subscribe", "unsubscribe", "list") or len(words) > 2:
+        await ack(text=REMINDERS_USAGE)
+        return
+    channel = str(command.get("channel_id", ""))
+    if len(words) == 2:
+        match = CHANNEL_REF.match(words[1])
+        if not match:
+            await ack(text=f"{words[1]} is not a channel: pick one with #. {REMINDERS_USAGE}")
+            return
+        channel = match.group(1)
+    if not await _is_admin(client, str(command.get("user_id", ""))):
+        await ack(text="Only workspace admins can manage reminders.")
+        return
+    ledger = platform.ledger
+    team = str(command.get("team_id", "")) or None
+    if action == "subscribe":
+        await asyncio.to_thread(
+            ledger.subscribe, "slack", channel, guild_id=team, source=COMMAND, now=datetime.now(UTC)
+        )
+        ahead = platform.scheduler.upcoming() if platform.scheduler else []
+        nxt = f" Next: {ahead[0].id}." if ahead else ""
+        await ack(
+            text=f"<#{channel}> will get reminders ({len(ahead)} planned).{nxt}"
+            " Invite me there if I am not in it yet."
+        )
+    elif action == "unsubscribe":
+        removed = await asyncio.to_thread(ledger.unsubscribe, "slack", channel)
+        await ack(
+            text=f"<#{channel}> will get no more reminders."
+            if removed
+            else f"<#{channel}> was not subscribed to reminders."
+        )
+    else:
+        await ack(text=await reminders_listing(platform))
+
+
+def _when(instant: datetime) -> str:
+    fallback = f"{instant:%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+async def reminders_listing(platform: "SlackPlatform") -> str:
+    """Channels, upcoming reminders and recent deliveries, as mrkdwn."""
+    ledger = platform.ledger
+    subscriptions = await asyncio.to_thread(ledger.subscriptions, platform="slack")
+    deliveries = await asyncio.to_thread(ledger.deliveries, platform="slack", limit=10)
+    ahead = platform.scheduler.upcoming()[:10] if platform.scheduler else []
+    lines = ["*Channels*"]
+    lines += [
+        f"<#{s.channel_id}> · " + ("active" if s.state == "active" else f"*broken*: {s.reason}")
+        for s in subscriptions
+    ] or ["None: `/reminders subscribe` in a channel to start."]
+    lines.append("*Upcoming reminders*")
+    lines += [f"{_when(r.due_at)} · {r.event.name} · {r.offset.label} before" for r in ahead] or [
+        "Nothing ahead."
+    ]
+    lines.append("*Recent deliveries*")
+    lines += [
+        f"{d.key.reminder_id} → <#{d.key.channel_id}> · {d.state.value}"
+        + (" (late)" if d.late else "")
+        + (f": {d.error}" if d.error and d.state.value != "sent" else "")
+        for d in deliveries
+    ] or ["None yet."]
+    return "\n".join(lines)

@@ -1,0 +1,138 @@
+"""Starting the Slack app: Socket Mode with an app token, else signed HTTP on a port."""
+
+import asyncio
+import logging
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import PlatformStartError, Runtime
+from bot.delivery.ledger import Ledger
+from bot.delivery.scheduler import ReminderScheduler
+from bot.platforms.slack.handlers import register
+from bot.platforms.slack.poster import SlackPoster
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API = "https://slack.com/api/"
+EVENTS_PATH = "/slack/events"
+RATE_LIMIT_RETRIES = 3
+
+
+class SlackStartError(PlatformStartError):
+    """Slack could not be started; the message says why, without secrets."""
+
+
+class SlackPlatform:
+    """Slack as one of the bot's platforms."""
+
+    name = "Slack"
+
+    def __init__(self, runtime: Runtime, ledger: Ledger, *, host: str = "0.0.0.0") -> None:  # noqa: S104 (Slack calls in from outside)
+        settings = runtime.settings
+        assert settings.slack_bot_token is not None
+        self.runtime = runtime
+        self.ledger = ledger
+        self.host = host
+        self.api = (settings.slack_api_base_url or DEFAULT_API).rstrip("/") + "/"
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token.reveal(),
+            base_url=self.api,
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
+        )
+        secret = settings.slack_signing_secret
+        self.socket_mode = settings.slack_app_token is not None
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=secret.reveal() if secret else "",
+            process_before_response=True,
+            request_verification_enabled=not self.socket_mode,
+        )
+        register(self.app, self)
+        self.poster = SlackPoster(self.client)
+        self.channel_ids = settings.slack_reminder_channel_ids
+        self.scheduler: ReminderScheduler | None = None
+        self.http_port: int | None = None
+        self._handler: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self._stopped = asyncio.Event()
+
+    def attach(self, scheduler: ReminderScheduler) -> None:
+        """Let /reminders show the shared scheduler's plan."""
+        self.scheduler = scheduler
+
+    async def start(self) -> None:
+        """Check the bot token with ``auth.test``, then open Socket Mode or the HTTP endpoint."""
+        try:
+            identity = await self.client.auth_test()
+        except SlackApiError as error:
+            code = error.response.get("error")
+            raise SlackStartError(
+                f"Slack rejected SLACK_BOT_TOKEN ({code}): copy the Bot User OAuth Token again "
+                "from the app's OAuth & Permissions page"
+            ) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            raise SlackStartError(f"cannot reach Slack's API at {self.api}: {error}") from None
+        log.info(
+            "Slack: authenticated as %s in workspace %s (%s)",
+            identity.get("user"),
+            identity.get("team"),
+            identity.get("team_id"),
+        )
+        if self.socket_mode:
+            await self._start_socket_mode()
+        else:
+            await self._start_http()
+
+    async def _start_socket_mode(self) -> None:
+        token = self.runtime.settings.slack_app_token
+        assert token is not None
+        self._handler = AsyncSocketModeHandler(self.app, token.reveal())
+        try:
+            await self._handler.connect_async()  # type: ignore[no-untyped-call]
+        except SlackApiError as error:
+            code = error.response.get("error")
+            raise SlackStartError(
+                f"Slack refused SLACK_APP_TOKEN ({code}): it needs the connections:write scope "
+                "and Socket Mode turned on for the app"
+            ) from None
+        log.info("Slack: connected in Socket Mode")
+
+    async def _start_http(self) -> None:
+        port = self.runtime.settings.slack_http_port
+        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH, port=port))
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, port)
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            raise SlackStartError(
+                f"cannot listen on SLACK_HTTP_PORT {port}: {error.strerror}"
+            ) from None
+        server = site._server  # the bound socket tells which port 0 became
+        sockets = getattr(server, "sockets", None) or []
+        self.http_port = sockets[0].getsockname()[1] if sockets else port
+        log.info(
+            "Slack: listening for signed requests at http://%s:%s%s",
+            self.host,
+            self.http_port,
+            EVENTS_PATH,
+        )
+
+    async def serve(self) -> None:
+        """Serve until closed (Socket Mode reconnects on its own)."""
+        await self._stopped.wait()
+
+    async def close(self) -> None:
+        """Disconnect and stop listening."""
+        self._stopped.set()
+        if self._handler is not None:
+            await self._handler.close_async()  # type: ignore[no-untyped-call]
+        if self._runner is not None:
+            await self._runner.cleanup()
