@@ -14,6 +14,7 @@ from rich.console import Console
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.loading import load_library
+from bot.core.problems import BriefsInvalid
 from bot.delivery.ledger import Ledger, LedgerError
 from bot.delivery.posting import Poster
 from bot.delivery.scheduler import ReminderScheduler, timing_from
@@ -135,6 +136,36 @@ class Platform(Protocol):
         """Disconnect."""
 
 
+async def reload_briefs(runtime: Runtime, scheduler: ReminderScheduler) -> bool:
+    """Load the briefs again and replan; a broken brief is refused and the old ones kept."""
+    try:
+        library = await asyncio.to_thread(load_library, runtime.settings.briefs_dir)
+    except BriefsInvalid as error:
+        log.error(
+            "reload refused, keeping the briefs already loaded: %d problem(s): %s",
+            len(error.problems),
+            "; ".join(str(problem) for problem in error.problems),
+        )
+        return False
+    runtime.library = library
+    await scheduler.replan(library)
+    log.info("reloaded %d brief(s)", len(library.briefs))
+    return True
+
+
+def _reload_on_sighup(runtime: Runtime, scheduler: ReminderScheduler) -> None:
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task[bool]] = set()
+
+    def reload() -> None:
+        task = loop.create_task(reload_briefs(runtime, scheduler))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
+        loop.add_signal_handler(signal.SIGHUP, reload)
+
+
 async def serve_platforms(runtime: Runtime, ledger: Ledger, platforms: Sequence[Platform]) -> None:
     """Start every platform, then run one reminder scheduler over all of them until cancelled."""
     scheduler = ReminderScheduler(
@@ -156,6 +187,7 @@ async def serve_platforms(runtime: Runtime, ledger: Ledger, platforms: Sequence[
             )
             platform.attach(scheduler)
         await scheduler.start()
+        _reload_on_sighup(runtime, scheduler)
         await asyncio.gather(*(platform.serve() for platform in platforms))
     finally:
         await scheduler.stop()

@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -236,3 +236,47 @@ def test_replan_moves_and_cancels(library: Library, ledger: Ledger) -> None:
         await scheduler.stop()
 
     asyncio.run(main())
+
+
+def test_reload_replans_and_refuses_a_broken_brief(
+    ledger: Ledger, brief_copy: Callable[..., Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.app import Runtime, reload_briefs
+    from bot.core.loading import load_library
+    from bot.settings import Settings
+
+    briefs = brief_copy()
+    brief_file = briefs / "russia-japan-summit-2017.toml"
+    settings = Settings(
+        briefs_dir=briefs, data_dir=briefs.parent, as_of=None, speed=None, log_level="INFO"
+    )
+    library = load_library(briefs)
+    runtime = Runtime(settings, library, Clock(G20_7D - timedelta(days=30), 1.0))
+
+    async def main() -> None:
+        scheduler = ReminderScheduler(library, runtime.clock, ledger, [RecordingPoster()], TIMING)
+        await scheduler.start()
+        text = brief_file.read_text(encoding="utf-8")
+        brief_file.write_text(
+            text.replace(
+                "start = 2017-07-07\nend = 2017-07-08", "start = 2017-07-14\nend = 2017-07-15"
+            ),
+            encoding="utf-8",
+        )
+        assert await reload_briefs(runtime, scheduler)
+        moved = scheduler.reminders["g20-hamburg-2017:7d"].due_at
+        assert moved == datetime(2017, 7, 7, 7, 0, tzinfo=UTC)
+        brief_file.write_text(
+            text.replace('time_zone = "Europe/Berlin"', 'time_zone = "Nowhere"'), encoding="utf-8"
+        )
+        assert not await reload_briefs(runtime, scheduler)
+        assert scheduler.reminders["g20-hamburg-2017:7d"].due_at == moved, "the old plan stands"
+        assert runtime.library.newest.events[0].start == date(2017, 7, 14)
+        await scheduler.stop()
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(main())
+    assert any(
+        "reload refused, keeping the briefs already loaded" in r.message for r in caplog.records
+    )
+    assert any("unknown time zone 'Nowhere'" in r.message for r in caplog.records)

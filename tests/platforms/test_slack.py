@@ -80,6 +80,7 @@ def test_http_commands_are_signed_and_answered(tmp_path: Path, library: Library)
             assert forged.status == 401
             assert stale.status == 401
             logs = "\n".join(capture.lines)
+            assert logs.count("Slack: refused a request to /slack/events") == 2
             assert SIGNING_SECRET not in logs
             assert BOT_TOKEN not in logs
             slack.assert_clean()

@@ -2,9 +2,11 @@
 
 import asyncio
 import logging
+from http import HTTPStatus
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -22,6 +24,20 @@ log = logging.getLogger(__name__)
 DEFAULT_API = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 3
+
+
+@web.middleware
+async def log_refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Log each request refused for its signature or timestamp (never the secret itself)."""
+    response = await handler(request)
+    if response.status == HTTPStatus.UNAUTHORIZED:
+        log.warning(
+            "Slack: refused a request to %s from %s (401): its signature is wrong or its "
+            "timestamp is more than 5 minutes off",
+            request.path,
+            request.remote,
+        )
+    return response
 
 
 class SlackStartError(PlatformStartError):
@@ -105,7 +121,9 @@ class SlackPlatform:
 
     async def _start_http(self) -> None:
         port = self.runtime.settings.slack_http_port
-        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH, port=port))
+        web_app = self.app.web_app(path=EVENTS_PATH, port=port)
+        web_app.middlewares.append(log_refusals)
+        self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, port)
         try:
