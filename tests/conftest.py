@@ -1,13 +1,21 @@
 """Shared fixtures: the shipped brief, copies of it to break, and a clean environment."""
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bot.core.library import Library
 from bot.core.loading import load_library
+
+# CI runs the same examples every time (a failure there reproduces at once);
+# local runs explore new ones.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 ROOT = Path(__file__).resolve().parent.parent
 BRIEFS = ROOT / "briefs"
