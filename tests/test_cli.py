@@ -194,6 +194,9 @@ def test_run_without_tokens_is_the_console(data_env: dict[str, str]) -> None:
     assert done.returncode == 0, done.stderr
     assert "no platform token is configured" in done.stderr
     assert "running the local console" in done.stderr
+    words = " ".join(done.stdout.split())
+    assert "Every meeting in the briefs is past" in words
+    assert "run with --as-of 2017-04-28; to watch the reminders, run briefbot demo" in words
     assert "29 memorandums of understanding" in done.stdout
     assert (Path(data_env["DATA_DIR"])).is_dir()
 

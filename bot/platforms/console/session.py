@@ -37,6 +37,13 @@ class ConsoleSession:
         briefs = ", ".join(brief.title for brief in self.library.briefs)
         now = self.clock.now()
         when = "" if self.clock.is_real else f" Time is set to {now:%Y-%m-%d %H:%M} UTC."
+        tip = ""
+        if all(now >= event.ends_at() for _, event in self.library.events()):
+            as_of = self.library.newest.as_of.isoformat()
+            tip = (
+                f"\nEvery meeting in the briefs is past. To see them as the brief was written, "
+                f"run with --as-of {as_of}; to watch the reminders, run briefbot demo."
+            )
         return Text.assemble(
             ("briefbot", "bold"),
             f" \u00b7 local console, channel {CHANNEL} \u00b7 briefs: {briefs}.{when}\n",
@@ -49,6 +56,7 @@ class ConsoleSession:
             " or ",
             ("/help", "bold cyan"),
             ".",
+            (tip, "yellow"),
         )
 
     def handle(self, text: str) -> RenderableType | None:
