@@ -469,3 +469,25 @@ def test_briefbot_run_with_a_rejected_token(tmp_path: Path) -> None:
             assert wrong not in log + out.decode()
 
     run(main, timeout=45)
+
+
+def test_briefbot_sync_forces_a_sync(tmp_path: Path, library: Library) -> None:
+    from bot.delivery.ledger import Ledger
+    from bot.platforms.discord.runner import sync_once
+
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin:
+            runtime = runtime_for(standin, tmp_path, library)
+            async with running_bot(standin, runtime):
+                pass
+            assert len(standin.command_syncs) == 1
+            ledger = Ledger.open(runtime.settings.database)
+            try:
+                assert await sync_once(runtime, ledger)
+            finally:
+                ledger.close()
+            assert len(standin.command_syncs) == 2, "synced although nothing changed"
+            assert standin.identify_count == 1, "over HTTP only: no gateway session"
+            standin.assert_clean()
+
+    run(main)
