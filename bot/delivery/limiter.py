@@ -1,13 +1,17 @@
-"""A rate limiter for fan-out: at most ``rate`` acquisitions in any ``per``-second window."""
+"""A pacing rate limiter for fan-out: requests leave evenly spaced, ``rate`` per ``per`` seconds.
+
+Spacing them evenly, rather than letting a whole window's worth go at once,
+keeps any window the server measures under the limit even when the event
+loop delays some requests and not others.
+"""
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Callable
 
 
 class RateLimiter:
-    """Sliding-window limiter shared by every post of one platform."""
+    """Hands out one slot every ``per / rate`` seconds, shared by every post of one platform."""
 
     def __init__(
         self, rate: int, per: float, *, monotonic: Callable[[], float] = time.monotonic
@@ -16,18 +20,22 @@ class RateLimiter:
             raise ValueError("a rate limiter needs a rate of 1 or more per positive period")
         self.rate = rate
         self.per = per
+        self.interval = per / rate
         self._monotonic = monotonic
-        self._stamps: deque[float] = deque()
+        self._next = float("-inf")
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        """Wait until one more request fits in the window, then take it."""
+        """Wait for the next slot, then take it.
+
+        Slots sit on a fixed grid, one ``interval`` apart, so a late wake-up does
+        not push every later slot back; after an idle spell the grid restarts.
+        """
         async with self._lock:
-            while True:
-                now = self._monotonic()
-                while self._stamps and now - self._stamps[0] >= self.per:
-                    self._stamps.popleft()
-                if len(self._stamps) < self.rate:
-                    self._stamps.append(now)
-                    return
-                await asyncio.sleep(self.per - (now - self._stamps[0]))
+            now = self._monotonic()
+            if self._next < now - self.interval:
+                self._next = now
+            wait = self._next - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next += self.interval
