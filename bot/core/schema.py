@@ -7,6 +7,7 @@ See docs/briefs.md for the format, field by field.
 """
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -217,11 +218,11 @@ class Event(Evidenced):
 
     def starts_at(self) -> datetime:
         """The first instant of the event, in UTC."""
-        return self._instant(self.start, end=False)
+        return event_instant(self.start, self.time_zone, end=False)
 
     def ends_at(self) -> datetime:
         """The instant the event is over, in UTC (all-day: midnight after its last day there)."""
-        return self._instant(self.end, end=True)
+        return event_instant(self.end, self.time_zone, end=True)
 
     def first_day(self) -> date:
         """The event's first calendar day in its own time zone."""
@@ -233,13 +234,19 @@ class Event(Evidenced):
             return self.ends_at().astimezone(self.zone).date()
         return self.end
 
-    def _instant(self, value: date | datetime, *, end: bool) -> datetime:
-        """In UTC, so that arithmetic on it counts real time, not wall-clock time."""
-        if isinstance(value, datetime):
-            local = value if value.tzinfo is not None else value.replace(tzinfo=self.zone)
-            return local.astimezone(UTC)
-        day = date.fromordinal(value.toordinal() + 1) if end else value
-        return local_midnight(day, self.zone).astimezone(UTC)
+
+@lru_cache(maxsize=4096)
+def event_instant(value: date | datetime, time_zone: str, *, end: bool) -> datetime:
+    """A start or end in UTC, so arithmetic on it counts real time, not wall-clock time.
+
+    Cached by value: every answer asks for the same few instants.
+    """
+    zone = ZoneInfo(time_zone)
+    if isinstance(value, datetime):
+        local = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+        return local.astimezone(UTC)
+    day = date.fromordinal(value.toordinal() + 1) if end else value
+    return local_midnight(day, zone).astimezone(UTC)
 
 
 class Source(Model):

@@ -92,3 +92,23 @@ def test_timed_moments_use_discord_timestamps_and_all_day_stay_text() -> None:
 
 def test_brief_text_cannot_format_or_ping() -> None:
     assert embeds.segment_text("*bold* @everyone") == "\\*bold\\* @everyone"
+
+
+def test_render_cache_reuses_an_answer_within_its_minute() -> None:
+    from pathlib import Path
+
+    from bot.core.commands import Invocation
+    from bot.core.loading import load_library
+    from bot.platforms.discord.commands import RenderCache
+
+    briefs = Path(__file__).resolve().parents[2] / "briefs"
+    library = load_library(briefs)
+    cache = RenderCache(size=2)
+    minute = datetime(2017, 4, 28, 9, 0, tzinfo=UTC)
+    first = cache.get(library, Invocation("summit"), minute)
+    assert cache.get(library, Invocation("summit"), minute) is not None
+    assert cache.get(library, Invocation("summit"), minute)[1] is first[1], "same minute: reused"
+    later = cache.get(library, Invocation("next-meeting"), minute.replace(month=7, day=7))
+    assert "happening now" in str([e.to_dict() for e in later[1]])
+    reloaded = load_library(briefs)
+    assert cache.get(reloaded, Invocation("summit"), minute)[1] is not first[1], "new briefs"

@@ -53,6 +53,7 @@ class BriefBot(discord.Client):
         self.ledger = ledger
         self.force_sync = force_sync
         self.scheduler: ReminderScheduler | None = None  # shared, set by the platform
+        self.rendered = commands.RenderCache()
         self.tree: app_commands.CommandTree[BriefBot] = app_commands.CommandTree(self)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.synced: bool | None = None
