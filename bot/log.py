@@ -29,11 +29,29 @@ class Redact(logging.Filter):
         return True
 
 
+class OneLine(logging.Filter):
+    """Fold the traceback of an expected, handled event (a reconnect) into its one line."""
+
+    EXPECTED = ("Attempting a reconnect",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the record, with the exception's name and message instead of its traceback."""
+        if record.exc_info and str(record.msg).startswith(self.EXPECTED):
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} (after {type(error).__name__}: {error})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def setup(level: str, secrets: list[str] | None = None) -> None:
     """Send records at ``level`` and above to standard error; libraries stay at WARNING."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT, datefmt="%Y-%m-%d %H:%M:%S"))
     handler.addFilter(Redact(secrets or []))
+    if level != "DEBUG":
+        handler.addFilter(OneLine())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -376,3 +376,27 @@ def test_malformed_slack_setting(
     assert done.returncode == 2
     assert done.stderr.startswith(f"briefbot: {message}")
     assert "xoxp-user-token" not in done.stderr
+
+
+def test_expected_reconnects_log_one_line() -> None:
+    import logging
+
+    from bot.log import OneLine
+
+    try:
+        raise ConnectionResetError("peer went away")
+    except ConnectionResetError:
+        import sys
+
+        record = logging.LogRecord(
+            "discord.client",
+            logging.ERROR,
+            __file__,
+            1,
+            "Attempting a reconnect in %.2fs",
+            (1.5,),
+            sys.exc_info(),
+        )
+    assert OneLine().filter(record)
+    text = logging.Formatter().format(record)
+    assert text == "Attempting a reconnect in 1.50s (after ConnectionResetError: peer went away)"
