@@ -99,11 +99,11 @@ def test_render_cache_reuses_an_answer_within_its_minute() -> None:
 
     from bot.core.commands import Invocation
     from bot.core.loading import load_library
-    from bot.platforms.discord.commands import RenderCache
+    from bot.platforms.cache import RenderCache
 
     briefs = Path(__file__).resolve().parents[2] / "briefs"
     library = load_library(briefs)
-    cache = RenderCache(size=2)
+    cache = RenderCache(lambda reply, _now: reply_embeds(reply), size=2)
     minute = datetime(2017, 4, 28, 9, 0, tzinfo=UTC)
     first = cache.get(library, Invocation("summit"), minute)
     assert cache.get(library, Invocation("summit"), minute) is not None

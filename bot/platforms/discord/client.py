@@ -11,7 +11,9 @@ from bot.core.commands import UsageError
 from bot.core.library import UnknownChoice
 from bot.delivery.ledger import Ledger
 from bot.delivery.scheduler import ReminderScheduler
+from bot.platforms.cache import RenderCache
 from bot.platforms.discord import commands, reminders
+from bot.platforms.discord.embeds import reply_embeds
 from bot.platforms.discord.sources import SourcesButton
 from bot.platforms.discord.sync import sync_commands
 
@@ -53,7 +55,7 @@ class BriefBot(discord.Client):
         self.ledger = ledger
         self.force_sync = force_sync
         self.scheduler: ReminderScheduler | None = None  # shared, set by the platform
-        self.rendered = commands.RenderCache()
+        self.rendered = RenderCache(lambda reply, _now: reply_embeds(reply))
         self.tree: app_commands.CommandTree[BriefBot] = app_commands.CommandTree(self)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.synced: bool | None = None

@@ -3,18 +3,14 @@
 The ``brief`` option is offered only when more than one brief is loaded.
 """
 
-from collections import OrderedDict
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
-from bot.core.answers import answer
 from bot.core.commands import AREA, BRIEF, COMMANDS, Invocation
-from bot.core.library import Library, choices
-from bot.core.reply import Reply
-from bot.platforms.discord.embeds import reply_embeds
+from bot.core.library import choices
+from bot.platforms.cache import this_minute
 from bot.platforms.discord.sources import sources_view
 
 if TYPE_CHECKING:
@@ -24,40 +20,11 @@ Interaction = discord.Interaction[Any]
 CHOICES_LIMIT = 25
 
 
-class RenderCache:
-    """Recent answers with their embeds, by command, options and minute.
-
-    Answers are pure functions of (briefs, command, options, now); at a
-    minute's resolution the same question asked again costs a lookup.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[object, ...], tuple[Library, Reply, list[discord.Embed]]]
-        self._entries = OrderedDict()
-
-    def get(
-        self, library: Library, invocation: Invocation, now: datetime
-    ) -> tuple[Reply, list[discord.Embed]]:
-        """The reply and its embeds, rendered once per minute."""
-        key = (id(library), invocation.command, tuple(sorted(invocation.options.items())), now)
-        found = self._entries.get(key)
-        if found is not None and found[0] is library:
-            self._entries.move_to_end(key)
-            return found[1], found[2]
-        reply = answer(library, invocation, now)
-        embeds = reply_embeds(reply)
-        self._entries[key] = (library, reply, embeds)
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-        return reply, embeds
-
-
 async def respond(interaction: Interaction, command: str, **options: str | None) -> None:
     """Answer a command at once with embeds and a Sources button."""
     bot: BriefBot = interaction.client
     given = {name: value for name, value in options.items() if value}
-    now = bot.runtime.clock.now().replace(second=0, microsecond=0)
+    now = this_minute(bot.runtime.clock.now())
     reply, embeds = bot.rendered.get(bot.runtime.library, Invocation(command, given), now)
     view = sources_view(reply, now)
     await interaction.response.send_message(

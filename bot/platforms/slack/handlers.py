@@ -14,10 +14,9 @@ from bot.core.answers import answer
 from bot.core.commands import COMMANDS, Invocation, UsageError, parse
 from bot.core.library import UnknownChoice
 from bot.delivery.subscriptions import COMMAND
+from bot.platforms.cache import this_minute
 from bot.platforms.slack.blocks import (
     SOURCES_ACTION,
-    fallback_text,
-    reply_blocks,
     sources_blocks,
 )
 
@@ -57,8 +56,8 @@ async def answer_command(ack: AsyncAck, command: dict[str, Any], platform: "Slac
     """``/summit``, ``/mous``, ``/next-meeting``: the answer in the channel, mistakes privately."""
     typed = f"{command.get('command', '')} {command.get('text', '')}".strip()
     try:
-        now = platform.runtime.clock.now()
-        reply = answer(platform.runtime.library, parse(typed), now)
+        now = this_minute(platform.runtime.clock.now())
+        _, (text, blocks) = platform.rendered.get(platform.runtime.library, parse(typed), now)
     except (UsageError, UnknownChoice) as error:
         text = str(error)
         await ack(text=text[:1].upper() + text[1:] + ".")
@@ -67,11 +66,7 @@ async def answer_command(ack: AsyncAck, command: dict[str, Any], platform: "Slac
         log.exception("Slack: answering %s failed", typed)
         await ack(text=APOLOGY)
         return
-    await ack(
-        response_type="in_channel",
-        text=fallback_text(reply),
-        blocks=reply_blocks(reply, sources_at=int(now.timestamp())),
-    )
+    await ack(response_type="in_channel", text=text, blocks=blocks)
 
 
 async def show_sources(

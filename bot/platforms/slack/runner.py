@@ -16,6 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import PlatformStartError, Runtime
 from bot.delivery.ledger import Ledger
 from bot.delivery.scheduler import ReminderScheduler
+from bot.platforms.cache import RenderCache
+from bot.platforms.slack.blocks import Block, fallback_text, reply_blocks
 from bot.platforms.slack.handlers import register
 from bot.platforms.slack.poster import SlackPoster
 
@@ -68,6 +70,12 @@ class SlackPlatform:
             signing_secret=secret.reveal() if secret else "",
             process_before_response=True,
             request_verification_enabled=not self.socket_mode,
+        )
+        self.rendered: RenderCache[tuple[str, list[Block]]] = RenderCache(
+            lambda reply, now: (
+                fallback_text(reply),
+                reply_blocks(reply, sources_at=int(now.timestamp())),
+            )
         )
         register(self.app, self)
         self.poster = SlackPoster(self.client)
