@@ -1,0 +1,68 @@
+"""The loopback Slack the Slack benchmark measures against, with the bench's few additions.
+
+It is the test suite's Slack stand-in (``tests/stand_ins``), unchanged, with the bench's bot
+token and signing secret, plus :meth:`BenchSlackStandIn.forget`: the stand-in records every
+interaction, ack and message, and a benchmark that sends thousands of slash commands clears
+those records between blocks so that the measuring process does not grow (and pause to
+collect garbage) while it measures.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from tests.stand_ins.slack_payloads import ChannelSpec
+from tests.stand_ins.slack_standin import SlackStandIn
+
+# Shaped like Slack's (the stand-in checks the token, and the bot checks the prefix).
+BOT_TOKEN = "xoxb-1300-2600-benchstandintoken"  # noqa: S105 - a fake token
+SIGNING_SECRET = "bench-signing-secret-5f1c2a9e"  # noqa: S105 - a fake secret
+CHANNEL = "C0BENCH0001"  # where slash commands are typed
+
+
+class BenchSlackStandIn(SlackStandIn):
+    """The Slack stand-in with the bench's credentials; see the module docstring.
+
+    Slack's 3 s deadline for an ack is not enforced here: a late answer is measured and
+    counted, not recorded as a protocol error.
+    """
+
+    def __init__(
+        self,
+        *,
+        channels: Sequence[ChannelSpec] = ((CHANNEL, "general"),),
+        enforce_limits: bool = False,
+        **options: Any,
+    ) -> None:
+        options.setdefault("ack_deadline", None)
+        super().__init__(
+            bot_token=BOT_TOKEN,
+            signing_secret=SIGNING_SECRET,
+            channels=channels,
+            enforce_limits=enforce_limits,
+            **options,
+        )
+
+    def forget(self) -> None:
+        """Drop what was recorded so far (call only while nothing is in flight).
+
+        Protocol errors and unhandled methods are kept: the benchmark checks them at the end.
+        """
+        for records in (
+            self.requests,
+            self.posts,
+            self.ephemerals,
+            self.updates,
+            self.responses,
+            self.acks,
+            self.interactions,
+        ):
+            records.clear()
+        for history in self.messages.values():
+            history.clear()
+        self._by_id.clear()
+        self._by_response_id.clear()
+        self._surfaces.clear()
+
+    def problems(self) -> list[str]:
+        """What real Slack would have refused, and calls the stand-in does not know."""
+        return [*(f"unhandled: {u}" for u in self.unhandled), *self.protocol_errors]

@@ -1,0 +1,67 @@
+"""The benchmark suite runs in quick mode and reports every benchmark. No timing is asserted."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MEASURED = {
+    "latency": "Command latency",
+    "startup": "Start-up",
+    "memory": "Memory",
+    "fanout": "Reminder fan-out",
+    "briefs": "Brief loading",
+    "slack": "Slack",
+}
+
+
+def is_number(value: object) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@pytest.mark.timeout(180)
+def test_quick_suite_runs_and_reports_every_benchmark(tmp_path: Path) -> None:
+    results, section = tmp_path / "bench.json", tmp_path / "bench.md"
+    command = ["-m", "bench", "--quick", "--json", str(results), "--markdown", str(section)]
+    completed = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-4000:]
+
+    report = json.loads(results.read_text(encoding="utf-8"))
+    assert report["suite"] == "quick"
+    assert set(report["machine"]) >= {"cpu", "cores", "ram", "python", "os"}
+    benchmarks = report["benchmarks"]
+    assert set(benchmarks) == set(MEASURED)
+    for name, title in MEASURED.items():
+        found = benchmarks[name]
+        assert found["status"] == "ok", (name, found["notes"])
+        assert found["results"], name
+        assert all(is_number(v) for v in found["results"].values()), (name, found["results"])
+        ratios = found["ratios"]
+        assert any(is_number(v) for v in ratios.values()), (name, ratios)
+        assert all(v is None or is_number(v) for v in ratios.values()), (name, ratios)
+        assert all(is_number(t["measured"]) for t in found["targets"]), (name, found["targets"])
+        assert title in completed.stdout
+        assert f"### {title}" in section.read_text(encoding="utf-8")
+    # The issue sets no numeric target for Slack: its figures are reported for information.
+    slack_targets = benchmarks["slack"]["targets"]
+    assert slack_targets, benchmarks["slack"]
+    assert all(t["informational"] and t["met"] is None for t in slack_targets), slack_targets
+    assert all(
+        t["informational"] is False
+        for n in MEASURED
+        if n != "slack"
+        for t in benchmarks[n]["targets"]
+    )
