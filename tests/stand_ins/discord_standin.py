@@ -18,22 +18,21 @@ Facts about the wire format are in ``/work/shared/design/discord-wire-notes.md``
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import http
 import json
 import math
 import re
 import secrets
-import socket
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
+
+from tests.stand_ins.loopback import LoopbackServer
 
 from .discord_gateway import Gateway, GatewayOpRecord
 from .discord_payloads import (
@@ -184,7 +183,7 @@ class _Route:
     global_limit: bool
 
 
-class DiscordStandIn:
+class DiscordStandIn(LoopbackServer):
     """Discord's gateway and REST API v10 on ``127.0.0.1``, for a real discord.py client.
 
     ``guild_id``/``channels`` describe one guild; pass ``guilds`` for several. ``member`` is
@@ -215,6 +214,7 @@ class DiscordStandIn:
         global_rate: tuple[int, float] = (50, 1.0),
         channel_rate: tuple[int, float] = (5, 5.0),
     ) -> None:
+        super().__init__()
         self.token = token
         self.application_id = application_id
         self.guilds: list[StandInGuild] = (
@@ -258,9 +258,6 @@ class DiscordStandIn:
         )
         self._by_id: dict[int, InteractionRecord] = {}
         self._by_token: dict[str, InteractionRecord] = {}
-        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
-        self._runner: web.AppRunner | None = None
-        self._port = 0
         self._routes = self._build_routes()
         self.gateway = Gateway(self)
 
@@ -272,44 +269,12 @@ class DiscordStandIn:
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/gateway/", self.gateway.handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        await self._serve(app)
 
     async def close(self) -> None:
         """Close every gateway connection and stop the server."""
         await self.gateway.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        for _, future in self._waiters:
-            future.cancel()
-        self._waiters.clear()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    @property
-    def port(self) -> int:
-        """The TCP port the stand-in listens on."""
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://127.0.0.1:{self._port}"
+        await self._stop()
 
     @property
     def api_base(self) -> str:
@@ -373,37 +338,6 @@ class DiscordStandIn:
         self._faults.append(fault)
 
     # ---------------------------------------------------------------- waiting
-
-    def notify(self) -> None:
-        """Wake the waiters whose condition now holds (called whenever something is recorded)."""
-        for predicate, future in list(self._waiters):
-            if future.done():
-                continue
-            try:
-                if predicate():
-                    future.set_result(None)
-            except Exception as exc:  # noqa: BLE001 - handed to the waiting test
-                future.set_exception(exc)
-
-    async def wait_until(
-        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "a condition"
-    ) -> None:
-        """Wait until ``predicate()`` holds (checked whenever the stand-in records something).
-
-        Raises :class:`TimeoutError` naming ``what`` after ``timeout`` seconds.
-        """
-        if predicate():
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        entry = (predicate, future)
-        self._waiters.append(entry)
-        try:
-            await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            raise TimeoutError(f"stand-in: timed out after {timeout}s waiting for {what}") from None
-        finally:
-            with contextlib.suppress(ValueError):
-                self._waiters.remove(entry)
 
     async def wait_for_posts(
         self, n: int = 1, timeout: float = 5.0, channel_id: int | None = None

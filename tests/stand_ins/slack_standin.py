@@ -19,23 +19,22 @@ Facts about the wire format are in ``/work/shared/design/slack-wire-notes.md``.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
 import math
 import secrets
-import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+
+from tests.stand_ins.loopback import LoopbackServer
 
 from .slack_payloads import (
     ACK_DEADLINE,
@@ -148,7 +147,7 @@ class _Surface:
 _Handler = Callable[[_Call], Awaitable[JSON]]
 
 
-class SlackStandIn:
+class SlackStandIn(LoopbackServer):
     """Slack's Web API, Socket Mode and response URLs on ``127.0.0.1`` for a real slack_bolt app.
 
     ``bot_token`` (``xoxb-``) authorises Web API calls, ``app_token`` (``xapp-``) only
@@ -177,6 +176,7 @@ class SlackStandIn:
         post_rate: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self.bot_token = bot_token
         self.app_token = app_token
         self.signing_secret = signing_secret
@@ -212,10 +212,7 @@ class SlackStandIn:
         self._by_id: dict[str, InteractionRecord] = {}
         self._by_response_id: dict[str, InteractionRecord] = {}
         self._surfaces: list[_Surface] = []
-        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
-        self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._port = 0
         self._methods: dict[str, tuple[_Handler, str]] = {
             "api.test": (self._api_test, "any"),
             "auth.test": (self._auth_test, "bot"),
@@ -239,12 +236,7 @@ class SlackStandIn:
         app.router.add_get("/socket", self.socket.handle)
         app.router.add_get("/socket/", self.socket.handle)
         app.router.add_route("*", "/{tail:.*}", self._unknown_path)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        await self._serve(app)
 
     async def close(self) -> None:
         """Close every websocket and the HTTP client session, and stop the server."""
@@ -252,34 +244,7 @@ class SlackStandIn:
         if self._session is not None:
             await self._session.close()
             self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        for _, future in self._waiters:
-            future.cancel()
-        self._waiters.clear()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    @property
-    def port(self) -> int:
-        """The TCP port the stand-in listens on."""
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://127.0.0.1:{self._port}"
+        await self._stop()
 
     @property
     def api_base(self) -> str:
@@ -366,37 +331,6 @@ class SlackStandIn:
         return ts
 
     # ------------------------------------------------------------------ waiting
-
-    def notify(self) -> None:
-        """Wake the waiters whose condition now holds (called whenever something is recorded)."""
-        for predicate, future in list(self._waiters):
-            if future.done():
-                continue
-            try:
-                if predicate():
-                    future.set_result(None)
-            except Exception as exc:  # noqa: BLE001 - handed to the waiting test
-                future.set_exception(exc)
-
-    async def wait_until(
-        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "a condition"
-    ) -> None:
-        """Wait until ``predicate()`` holds (checked whenever the stand-in records something).
-
-        Raises :class:`TimeoutError` naming ``what`` after ``timeout`` seconds.
-        """
-        if predicate():
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        entry = (predicate, future)
-        self._waiters.append(entry)
-        try:
-            await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            raise TimeoutError(f"stand-in: timed out after {timeout}s waiting for {what}") from None
-        finally:
-            with contextlib.suppress(ValueError):
-                self._waiters.remove(entry)
 
     async def wait_for_posts(
         self, n: int = 1, timeout: float = 5.0, channel: str | None = None
