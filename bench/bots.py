@@ -120,11 +120,15 @@ class BotProcess:
             raise BenchError(f"{self.kind} was not started")
         return self._process
 
+    def command(self) -> list[str]:
+        """The command line that starts this bot."""
+        return command_line(self.kind, self.wrapper)
+
     async def start(self) -> None:
         """Start the bot; ``started_at`` is taken just before the process is created."""
         self.started_at = time.perf_counter()
         self._process = await asyncio.create_subprocess_exec(
-            *command_line(self.kind, self.wrapper),
+            *self.command(),
             env=self.env,
             cwd=self.cwd,
             stdin=asyncio.subprocess.DEVNULL,

@@ -93,18 +93,9 @@ class SlackBotProcess(BotProcess):
         """Where the bot takes Slack's signed requests."""
         return f"http://127.0.0.1:{self.port}{EVENTS_PATH}"
 
-    async def start(self) -> None:
-        """Start the bot; ``started_at`` is taken just before the process is created."""
-        self.started_at = time.perf_counter()
-        self._process = await asyncio.create_subprocess_exec(
-            *slack_command_line(self.kind),
-            env=self.env,
-            cwd=self.cwd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        self._reader = asyncio.create_task(self._read())
+    def command(self) -> list[str]:
+        """The command line that starts this bot."""
+        return slack_command_line(self.kind)
 
     async def bounded(self, awaitable: Awaitable[None], within: float, what: str) -> None:
         """Await ``awaitable`` for at most ``within`` seconds, failing early if the bot exits."""
