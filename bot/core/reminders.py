@@ -128,9 +128,7 @@ def _late_note(reminder: Reminder, now: datetime) -> str:
     return f"This reminder was due {behind} earlier ({when}), while the bot could not post."
 
 
-def reminder_reply(
-    reminder: Reminder, brief: Brief, now: datetime, *, late: bool, marker: str = ""
-) -> Reply:
+def reminder_reply(reminder: Reminder, brief: Brief, now: datetime, *, late: bool) -> Reply:
     """What a reminder post says: what, where, when, how soon, why, and where to read more."""
     event = reminder.event
     city = event.place.split(",")[0]
@@ -144,8 +142,6 @@ def reminder_reply(
         sections.append(Section("Posted late", (line(_late_note(reminder, now)),)))
     sections.append(Section("More", (line("/next-meeting lists everything ahead."),)))
     footer = f"{brief.title} \u00b7 based on {brief.source.publisher}"
-    if marker:
-        footer = f"{footer} \u00b7 {marker}"
     sources = [
         Source(
             f"{event.name}, {event.place}",
@@ -161,4 +157,5 @@ def reminder_reply(
         footer=footer,
         sources=tuple(sources),
         brief_id=brief.id,
+        options=(("event", event.id),),
     )

@@ -163,12 +163,12 @@ def test_moved_and_removed_events_change_the_plan(library: Library) -> None:
 def test_reminder_text(library: Library) -> None:
     reminders = plan(library, OFFSETS, time(9))
     first = reminders[0]
-    text = render(reminder_reply(first, library.newest, first.due_at, late=False, marker="m:1"))
+    text = render(reminder_reply(first, library.newest, first.due_at, late=False))
     assert text.startswith("Reminder: G20 leaders’ summit in 7 days")
     assert "Hamburg: 7–8 July 2017 · in 7 days" in text
     assert "Abe and Putin’s next chance to touch base" in text
     assert "/next-meeting" in text
-    assert text.endswith("m:1")
+    assert "briefbot:" not in text, "no reader sees the delivery's internal id"
     late = render(
         reminder_reply(first, library.newest, first.due_at + timedelta(hours=3), late=True)
     )

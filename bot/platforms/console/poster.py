@@ -20,6 +20,6 @@ class ConsolePoster:
         self.session.post(reply)
         return None
 
-    async def find_marker(self, channel_id: str, marker: str, *, since: datetime) -> str | None:
+    async def find_post(self, channel_id: str, nonce: str, *, since: datetime) -> str | None:
         """The console keeps no history to search."""
         return None
