@@ -18,16 +18,40 @@ from bot.core.reply import ExternalRef, Reply, Section, Source, line
 from bot.core.schema import Brief, Event
 
 _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_DURATION = re.compile(r"^(?:\d+[wdhms])+$")
-_PART = re.compile(r"(\d+)([wdhms])")
+_DURATION = re.compile(r"^(?:[0-9]+[wdhms])+$")
+_PART = re.compile(r"([0-9]+)([wdhms])")
+_LOCAL_TIME = re.compile(r"^[0-9]{2}:[0-9]{2}(?::[0-9]{2})?$")
+MAX_DURATION_TEXT = 64
+"""A duration is written in at most this many characters (``1d12h30m`` is 8)."""
+MAX_DURATION = timedelta(days=365)
+"""The longest duration :func:`parse_duration` accepts unless told a shorter maximum."""
+MAX_OFFSET = timedelta(days=365)
+"""The longest reminder offset: a year before the event."""
+MAX_OFFSETS = 20
+"""At most this many reminder offsets."""
 
 
-def parse_duration(text: str) -> timedelta:
-    """Read ``7d``, ``1h``, ``90m``, ``1d12h``: weeks, days, hours, minutes, seconds."""
+def _days(delta: timedelta) -> str:
+    if delta % timedelta(days=1):
+        return f"{int(delta.total_seconds())}s"
+    return f"{delta.days} day{'s' if delta.days != 1 else ''}"
+
+
+def parse_duration(text: str, maximum: timedelta = MAX_DURATION) -> timedelta:
+    """Read ``7d``, ``1h``, ``90m``, ``1d12h``: weeks, days, hours, minutes, seconds.
+
+    ASCII digits only; a duration longer than ``maximum`` is refused.
+    """
     compact = text.strip().lower().replace(" ", "")
+    if len(compact) > MAX_DURATION_TEXT:
+        raise ValueError(
+            f"is {len(compact)} characters long: not a duration such as 7d, 1h, 30m or 1d12h"
+        )
     if not _DURATION.match(compact):
         raise ValueError(f"{text!r} is not a duration such as 7d, 1h, 30m or 1d12h")
     seconds = sum(int(amount) * _UNITS[unit] for amount, unit in _PART.findall(compact))
+    if seconds > maximum.total_seconds():
+        raise ValueError(f"{text!r} is longer than the maximum of {_days(maximum)}")
     return timedelta(seconds=seconds)
 
 
@@ -40,13 +64,18 @@ class Offset:
 
 
 def parse_offsets(text: str) -> tuple[Offset, ...]:
-    """Read ``7d,1d,1h``: distinct, positive, largest first."""
+    """Read ``7d,1d,1h``: distinct, positive, largest first.
+
+    At most ``MAX_OFFSETS`` offsets, each at most ``MAX_OFFSET``.
+    """
     labels = [part.strip().lower() for part in text.split(",") if part.strip()]
     if not labels:
         raise ValueError("give at least one offset, e.g. 7d,1d,1h")
+    if len(labels) > MAX_OFFSETS:
+        raise ValueError(f"give at most {MAX_OFFSETS} offsets, got {len(labels)}")
     offsets: dict[timedelta, Offset] = {}
     for label in labels:
-        delta = parse_duration(label)
+        delta = parse_duration(label, MAX_OFFSET)
         if delta <= timedelta(0):
             raise ValueError(f"offset {label!r} must be longer than zero")
         if delta in offsets:
@@ -56,14 +85,16 @@ def parse_offsets(text: str) -> tuple[Offset, ...]:
 
 
 def parse_local_time(text: str) -> time:
-    """Read ``09:00`` (24-hour clock)."""
+    """Read ``09:00`` or ``09:00:30`` (24-hour clock, ASCII digits)."""
+    value = text.strip()
+    if not _LOCAL_TIME.match(value):
+        if "+" in value or value.endswith(("Z", "z")) or value.count("-") == 1:
+            raise ValueError("give a local time without an offset: it is read in each event's zone")
+        raise ValueError(f"{text!r} is not a time of day such as 09:00")
     try:
-        value = time.fromisoformat(text.strip())
+        return time.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{text!r} is not a time of day such as 09:00") from None
-    if value.tzinfo is not None:
-        raise ValueError("give a local time without an offset: it is read in each event's zone")
-    return value
 
 
 @dataclass(frozen=True)
