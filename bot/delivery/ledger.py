@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import (
     URL,
@@ -35,6 +35,7 @@ from sqlalchemy import (
     func,
     insert,
     make_url,
+    or_,
     select,
     update,
 )
@@ -61,7 +62,6 @@ from bot.delivery.migrations import (
 )
 
 NONCE_LENGTH = 25  # Discord refuses longer nonces
-MARKER_PREFIX = "briefbot:"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_CONNECT_TIMEOUT_S = 10
 ERROR_LENGTH = 2000  # longer error texts are cut
@@ -116,10 +116,6 @@ class DeliveryKey:
             digest.update(len(data).to_bytes(8, "big"))
             digest.update(data)
         return _base36(int.from_bytes(digest.digest(), "big")).rjust(NONCE_LENGTH, "0")
-
-    def marker(self) -> str:
-        """The text put in the posted message so it can be found in the channel's history."""
-        return MARKER_PREFIX + self.nonce()
 
 
 def _check_id(name: str, value: str, longest: int) -> None:
@@ -211,7 +207,7 @@ class Ledger:
     # ------------------------------------------------------------------ lifecycle
 
     @classmethod
-    def open(cls, url: str, *, connect_args: Mapping[str, Any] | None = None) -> "Ledger":
+    def open(cls, url: str, *, connect_args: Mapping[str, Any] | None = None) -> Self:
         """Connect to ``url`` and migrate it to the latest schema.
 
         ``connect_args`` go to the database driver (for example a PostgreSQL
@@ -382,6 +378,23 @@ class Ledger:
         ).limit(limit)
         with self._read() as connection:
             return [_delivery(row) for row in connection.execute(query)]
+
+    def settled_channels(self, reminder_id: str, platform: str) -> set[str]:
+        """Channels of ``platform`` where ``reminder_id`` needs nothing more: sent, missed,
+        or failed for good. One query, however many channels."""
+        failed_for_good = and_(
+            deliveries.c.state == DeliveryState.FAILED.value, deliveries.c.retry_at.is_(None)
+        )
+        query = select(deliveries.c.channel_id).where(
+            deliveries.c.reminder_id == reminder_id,
+            deliveries.c.platform == platform,
+            or_(
+                deliveries.c.state.in_((DeliveryState.SENT.value, DeliveryState.MISSED.value)),
+                failed_for_good,
+            ),
+        )
+        with self._read() as connection:
+            return {str(channel) for channel in connection.execute(query).scalars()}
 
     def counts(self) -> dict[DeliveryState, int]:
         """How many deliveries are in each state (every state present, zero included)."""

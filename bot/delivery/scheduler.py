@@ -8,6 +8,16 @@ however late (``misfire_grace_time=None``, coalesced), and this module decides
 what lateness means: within ``grace`` the post goes out marked late, beyond
 it the delivery is recorded as missed and logged, never posted.
 
+Self-healing: a sweep runs every ``Timing.sweep`` and delivers every reminder
+that is due, within its grace, and not yet settled in a channel, whatever
+stopped it before (a database that was away when it fell due, a job that
+failed, a plan that could not be recorded). When the ledger fails as a
+reminder falls due, that reminder is tried again after 1, 2, 4 … seconds, up
+to the sweep's interval, until it is posted or its grace runs out.
+
+A post that may have gone through (a lost reply, a crash) is looked for in the
+channel, from its first claim on, before it is posted again.
+
 Times: reminders are due in the bot's (possibly pinned and accelerated)
 virtual time; APScheduler and the ledger's claim leases run on real time.
 """
@@ -22,21 +32,30 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.answers import Status, status
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.reminders import Offset, Reminder, plan, reminder_reply
-from bot.delivery.ledger import ClaimOutcome, DeliveryKey, Ledger, LedgerError
-from bot.delivery.posting import ChannelUnavailable, Poster, PostFailed
+from bot.delivery.ledger import Claim, ClaimOutcome, DeliveryKey, Ledger, LedgerError
+from bot.delivery.posting import ChannelUnavailable, Poster, PostFailed, SearchBlind
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 REAL_TOLERANCE = timedelta(seconds=5)  # scheduling jitter, in real time
 LATE_AFTER = timedelta(minutes=2)  # a post this much after its due time says it is late
-RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
+RETRY_BACKOFF = (
+    timedelta(seconds=5),
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+)
 LOOKBACK = timedelta(minutes=10)  # how far before a crashed claim to search channel history
+GRACE_RAN_OUT = "it could not be posted within the grace window"
+SWEEP = timedelta(minutes=1)  # how often due, unsettled deliveries are looked for
+LEDGER_RETRY_FIRST = timedelta(seconds=1)  # first retry when the ledger fails as a reminder is due
 
 
 def real_now() -> datetime:
@@ -53,6 +72,7 @@ class Timing:
     grace: timedelta
     lease: timedelta
     concurrency: int = 8
+    sweep: timedelta = SWEEP
 
 
 def timing_from(settings: Settings) -> Timing:
@@ -93,12 +113,21 @@ class ReminderScheduler:
         )
         self._slots = asyncio.Semaphore(timing.concurrency)
         self._running: set[asyncio.Task[None]] = set()
+        self._closed: set[str] = set()  # reminders whose misses are recorded
+        self._blind_warned: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------------ planning
 
     async def start(self) -> None:
-        """Start the scheduler on the running loop and plan every reminder."""
+        """Start the scheduler on the running loop, plan every reminder, and start the sweep."""
         self.scheduler.start()
+        self.scheduler.add_job(
+            self.sweep,
+            IntervalTrigger(seconds=self.timing.sweep.total_seconds(), timezone=UTC),
+            id="sweep",
+            name="sweep",
+            replace_existing=True,
+        )
         await self.replan(self.library)
 
     async def stop(self) -> None:
@@ -111,7 +140,11 @@ class ReminderScheduler:
             await asyncio.gather(*self._running, return_exceptions=True)
 
     async def replan(self, library: Library) -> list[Reminder]:
-        """Rebuild the plan from ``library``: schedule new and moved reminders, drop removed."""
+        """Rebuild the plan from ``library``: schedule new and moved reminders, drop removed.
+
+        Reminders whose grace ran out while the bot was down are recorded as
+        missed; if the ledger cannot take that now, the sweep records them later.
+        """
         self.library = library
         reminders = plan(library, self.timing.offsets, self.timing.all_day_at)
         self.reminders = {reminder.id: reminder for reminder in reminders}
@@ -135,13 +168,20 @@ class ReminderScheduler:
                 name=reminder.id,
                 replace_existing=True,
             )
-            wanted.add(job_id)
+            wanted.add(reminder.id)
         for job in self.scheduler.get_jobs():
-            if job.id.startswith("reminder:") and job.id not in wanted:
-                log.info("reminder %s is no longer in the briefs: cancelled", job.name)
+            kind, _, reminder_id = job.id.partition(":")
+            if kind in ("reminder", "again") and reminder_id not in wanted:
+                if kind == "reminder":
+                    log.info("reminder %s is no longer in the briefs: cancelled", job.name)
                 job.remove()
-        for reminder in missed:
-            await self._record_missed(reminder, "the bot was down when it was due")
+        try:
+            for reminder in missed:
+                if reminder.id not in self._closed:
+                    await self._record_missed(reminder, "the bot was down when it was due")
+                    self._closed.add(reminder.id)
+        except LedgerError as error:
+            log.warning("could not record missed reminders now (%s); the sweep will", error)
         self._log_plan(reminders, now)
         return reminders
 
@@ -178,19 +218,82 @@ class ReminderScheduler:
             frozen,
         )
 
+    # ------------------------------------------------------------------ the sweep
+
+    async def sweep(self) -> int:
+        """Deliver every due reminder within its grace that some channel still lacks.
+
+        Also records the misses a failed plan could not record. Returns how many
+        deliveries were attempted. The ledger failing is logged in one line and
+        left to the next sweep.
+        """
+        try:
+            await self._record_pending_missed()
+            now = self.clock.now()
+            attempted = 0
+            for reminder in list(self.reminders.values()):
+                if reminder.due_at <= now and now - reminder.due_at <= self._grace():
+                    attempted += await self._deliver_all(reminder)
+        except LedgerError as error:
+            log.warning("sweep: the ledger is unavailable (%s); trying again later", error)
+            return 0
+        return attempted
+
+    async def _record_pending_missed(self) -> None:
+        """Record as missed each reminder whose grace has run out, once per reminder."""
+        now = self.clock.now()
+        for reminder in self.reminders.values():
+            if (
+                reminder.id not in self._closed
+                and reminder.due_at <= now
+                and now - reminder.due_at > self._grace()
+                and status(reminder.event, now) is not Status.PAST
+            ):
+                await self._record_missed(reminder, GRACE_RAN_OUT)
+                self._closed.add(reminder.id)
+
     # ------------------------------------------------------------------ delivery
 
-    async def _fire(self, reminder_id: str) -> None:
-        """Deliver one reminder to every active channel of every platform, bounded."""
+    async def _fire(self, reminder_id: str, attempt: int = 0) -> None:
+        """Deliver one reminder to every channel that lacks it; on a ledger failure, try again."""
         reminder = self.reminders.get(reminder_id)
         if reminder is None:
             return
+        try:
+            count = await self._deliver_all(reminder)
+        except LedgerError as error:
+            wait = min(LEDGER_RETRY_FIRST * 2**attempt, self.timing.sweep)
+            log.warning(
+                "reminder %s is due but the ledger is unavailable (%s): trying again in %d s",
+                reminder.id,
+                error,
+                wait.total_seconds(),
+            )
+            self.scheduler.add_job(
+                self._fire,
+                DateTrigger(run_date=self.now_real() + wait, timezone=UTC),
+                args=[reminder.id, attempt + 1],
+                id=f"again:{reminder.id}",
+                name=reminder.id,
+                replace_existing=True,
+            )
+            return
+        if count:
+            log.info("reminder %s is due: posting to %d channel(s)", reminder.id, count)
+
+    async def _deliver_all(self, reminder: Reminder) -> int:
+        """Deliver ``reminder`` to every active channel not yet settled; return how many."""
         jobs: list[Coroutine[Any, Any, None]] = []
         for platform, poster in self.posters.items():
             channels = await asyncio.to_thread(self.ledger.active_channels, platform)
-            jobs.extend(self._deliver(poster, channel, reminder) for channel in channels)
-        log.info("reminder %s is due: posting to %d channel(s)", reminder.id, len(jobs))
+            settled = await asyncio.to_thread(self.ledger.settled_channels, reminder.id, platform)
+            jobs.extend(
+                self._deliver(poster, channel, reminder)
+                for channel in channels
+                if channel not in settled
+            )
         await asyncio.gather(*jobs)
+        return len(jobs)
 
     async def _retry(self, reminder_id: str, platform: str, channel: str) -> None:
         reminder = self.reminders.get(reminder_id)
@@ -212,12 +315,23 @@ class ReminderScheduler:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        key = DeliveryKey(reminder.id, poster.platform, channel)
         try:
             async with self._slots:
                 await self._deliver_once(poster, channel, reminder)
+        except LedgerError as error:
+            retry_at = self.now_real() + RETRY_BACKOFF[0]
+            log.warning(
+                "delivering %s to %s:%s: the ledger is unavailable (%s); trying again at %s",
+                reminder.id,
+                poster.platform,
+                channel,
+                error,
+                retry_at.strftime("%H:%M:%S UTC"),
+            )
+            self._later(reminder, poster.platform, channel, retry_at)
         except Exception:  # one channel's surprise must not stop the others
             log.exception("delivering %s to %s:%s failed", reminder.id, poster.platform, channel)
-            key = DeliveryKey(reminder.id, poster.platform, channel)
             retry_at = self.now_real() + RETRY_BACKOFF[0]
             try:
                 await asyncio.to_thread(
@@ -256,21 +370,16 @@ class ReminderScheduler:
         now = self.clock.now()
         lateness = now - reminder.due_at
         if lateness > self._grace():
-            await self._record_missed(reminder, "it could not be posted within the grace window")
+            await self._missed_in(key, reminder, GRACE_RAN_OUT)
             return
-        if claim.outcome is ClaimOutcome.RESUME:
-            since = (claim.delivery.first_claimed_at or self.now_real()) - LOOKBACK
-            found = await self._find(poster, channel, key, since)
-            if found is not None:
-                log.info("reminder %s was already in %s (message %s)", reminder.id, where, found)
-                await asyncio.to_thread(
-                    self.ledger.mark_sent, key, now=self.now_real(), message_id=found, late=False
-                )
-                return
-        late = lateness > LATE_AFTER + self._tolerance()
-        brief = self.library.brief(reminder.brief_id)
-        reply = reminder_reply(reminder, brief, now, late=late, marker=key.marker())
         try:
+            if claim.outcome in (ClaimOutcome.RESUME, ClaimOutcome.RETRY) and (
+                await self._already_posted(poster, key, claim)
+            ):
+                return
+            late = lateness > LATE_AFTER + self._tolerance()
+            brief = self.library.brief(reminder.brief_id)
+            reply = reminder_reply(reminder, brief, now, late=late)
             message_id = await poster.post(channel, reply, nonce=key.nonce())
         except ChannelUnavailable as error:
             await self._broken(key, str(error))
@@ -278,7 +387,7 @@ class ReminderScheduler:
             attempt = min(claim.delivery.attempts, len(RETRY_BACKOFF)) - 1
             retry_at = self.now_real() + RETRY_BACKOFF[max(attempt, 0)]
             log.warning(
-                "posting %s to %s failed (%s): retrying at %s",
+                "posting %s to %s failed (%s): looking for it, then retrying, at %s",
                 reminder.id,
                 where,
                 error,
@@ -298,18 +407,46 @@ class ReminderScheduler:
             )
             log.info("posted reminder %s to %s%s", reminder.id, where, " (late)" if late else "")
 
+    async def _already_posted(self, poster: Poster, key: DeliveryKey, claim: Claim) -> bool:
+        """Whether an earlier attempt's post is in the channel (a crash, a reply lost on the
+        way back); if so it is recorded as sent."""
+        since = (claim.delivery.first_claimed_at or self.now_real()) - LOOKBACK
+        found = await self._find(poster, key.channel_id, key, since)
+        if found is None:
+            return False
+        log.info(
+            "reminder %s was already in %s:%s (message %s)",
+            key.reminder_id,
+            key.platform,
+            key.channel_id,
+            found,
+        )
+        await asyncio.to_thread(
+            self.ledger.mark_sent, key, now=self.now_real(), message_id=found, late=False
+        )
+        return True
+
     async def _find(
         self, poster: Poster, channel: str, key: DeliveryKey, since: datetime
     ) -> str | None:
+        """The earlier post of ``key``, if the channel holds one.
+
+        A search that fails for now raises ``PostFailed`` (the delivery is retried,
+        not posted blind); a channel whose history the bot cannot read is posted
+        to with the nonce alone, and the operator is told once.
+        """
         try:
-            return await poster.find_marker(channel, key.marker(), since=since)
-        except (PostFailed, ChannelUnavailable) as error:
-            log.warning(
-                "could not search %s:%s for an earlier post (%s): posting with its nonce",
-                key.platform,
-                channel,
-                error,
-            )
+            return await poster.find_post(channel, key.nonce(), since=since)
+        except SearchBlind as error:
+            if (key.platform, channel) not in self._blind_warned:
+                self._blind_warned.add((key.platform, channel))
+                log.warning(
+                    "cannot look for an earlier post in %s:%s (%s): posting again, "
+                    "which may show twice if the earlier post went through",
+                    key.platform,
+                    channel,
+                    error,
+                )
             return None
 
     async def _broken(self, key: DeliveryKey, reason: str) -> None:
@@ -327,11 +464,33 @@ class ReminderScheduler:
                 reason,
             )
 
+    async def _missed_in(self, key: DeliveryKey, reminder: Reminder, why: str) -> None:
+        changed = await asyncio.to_thread(
+            self.ledger.mark_missed,
+            key,
+            event_id=reminder.event.id,
+            due_at=reminder.due_at,
+            now=self.now_real(),
+            reason=why,
+        )
+        if changed:
+            log.warning(
+                "reminder %s (due %s) missed in %s:%s: %s; not posted, to avoid a flood",
+                reminder.id,
+                reminder.due_at.strftime("%Y-%m-%d %H:%M UTC"),
+                key.platform,
+                key.channel_id,
+                why,
+            )
+
     async def _record_missed(self, reminder: Reminder, why: str) -> None:
         changed = 0
         for platform in self.posters:
             channels = await asyncio.to_thread(self.ledger.active_channels, platform)
+            settled = await asyncio.to_thread(self.ledger.settled_channels, reminder.id, platform)
             for channel in channels:
+                if channel in settled:
+                    continue
                 key = DeliveryKey(reminder.id, platform, channel)
                 changed += await asyncio.to_thread(
                     self.ledger.mark_missed,
