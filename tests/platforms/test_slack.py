@@ -222,3 +222,33 @@ def test_rejected_bot_token_is_one_clear_error(tmp_path: Path, library: Library)
             assert "wrong-token" not in str(caught.value)
 
     run(main)
+
+
+@pytest.mark.parametrize("readable", [True, False])
+def test_start_says_once_when_history_cannot_be_read(
+    tmp_path: Path, library: Library, readable: bool
+) -> None:
+    from tests.stand_ins.slack_faults import DEFAULT_SCOPES
+
+    scopes = [s for s in DEFAULT_SCOPES if readable or s != "channels:history"]
+
+    async def main() -> None:
+        async with standin(scopes=scopes) as slack:
+            runtime = runtime_for(slack, tmp_path, library, socket_mode=True)
+            with LogCapture().installed() as capture:
+                async with running_slack(slack, runtime) as platform:
+                    assert platform.history_readable is readable
+                    assert platform.poster.identity is not None
+                    assert platform.poster.identity.bot_id == slack.identity.bot_id
+            warned = [line for line in capture.lines if "lacks channels:history" in line]
+            if readable:
+                assert platform.warnings == []
+                assert warned == []
+            else:
+                (warning,) = platform.warnings
+                assert "may show twice" in warning
+                assert "public channels" in warning
+                assert len(warned) == 1
+            slack.assert_clean()
+
+    run(main)

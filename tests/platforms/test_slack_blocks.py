@@ -85,3 +85,39 @@ def test_the_summit_as_blocks(library: Library) -> None:
     assert "*Outcomes*" in text
     assert "29 memorandums of understanding" in text
     assert built[-1]["elements"][0]["value"] == "summit:1493337600::"
+
+
+def mrkdwn_objects(value: Any) -> list[dict[str, Any]]:
+    """Every mrkdwn text object anywhere in ``value``."""
+    if isinstance(value, list):
+        return [found for item in value for found in mrkdwn_objects(item)]
+    if not isinstance(value, dict):
+        return []
+    own = [value] if value.get("type") == "mrkdwn" else []
+    return own + [found for item in value.values() for found in mrkdwn_objects(item)]
+
+
+def test_every_mrkdwn_text_is_verbatim(library: Library) -> None:
+    """A plain ``@here`` or ``#general`` from a brief is never parsed as a mention or link."""
+    now = datetime(2017, 4, 28, tzinfo=UTC)
+    replies = [
+        answer(library, parse(typed), now) for typed in ("/summit", "/mous", "/next-meeting")
+    ]
+    replies.append(answer(library, parse("/mous area:energy"), now))
+    mention = Reply(
+        command="reminder",
+        title="Reminder",
+        summary=(line("@here see #general"),),
+        sections=(Section("Why", (line("@channel"),)),),
+        footer="/next-meeting",
+    )
+    replies += [mention, big_reply(80, 2, 100)]
+    built: list[list[dict[str, Any]]] = []
+    for reply in replies:
+        built += [reply_blocks(reply), reply_blocks(reply, sources_at=1), sources_blocks(reply)]
+    texts = mrkdwn_objects(built)
+    kinds = {block["type"] for blocks_ in built for block in blocks_}
+    assert {"section", "context"} <= kinds
+    assert len(texts) > 50
+    assert all(text.get("verbatim") is True for text in texts)
+    assert any("shortened to fit Slack" in text["text"] for text in texts)

@@ -19,14 +19,13 @@ Facts about the wire format are in ``/work/shared/design/slack-wire-notes.md``.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import math
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -36,6 +35,19 @@ from aiohttp import web
 
 from tests.stand_ins.loopback import LoopbackServer
 
+from .slack_faults import (
+    APP_SCOPES,
+    DEFAULT_ERRORS,
+    DEFAULT_SCOPES,
+    METHOD_SCOPES,
+    ConnectionReset,
+    Fault,
+    decode_cursor,
+    encode_cursor,
+    history_scope,
+    require_scope,
+    reset_connection,
+)
 from .slack_payloads import (
     ACK_DEADLINE,
     JSON,
@@ -87,16 +99,7 @@ __all__ = [
 
 _TRUE = ("1", "true", "True", True, 1)
 _JSON_FIELDS = ("blocks", "attachments", "metadata")
-_DEFAULT_ERRORS = {429: "ratelimited", 503: "service_unavailable"}
-
-
-@dataclass
-class _Fault:
-    method: str
-    remaining: int
-    status: int
-    error: str
-    retry_after: int
+_USER_PREFIXES = ("U", "W")  # Enterprise Grid user ids start with W
 
 
 @dataclass
@@ -157,7 +160,9 @@ class SlackStandIn(LoopbackServer):
     who types commands and clicks buttons. ``ack_deadline`` is Slack's 3 s limit for an ack
     (``None``: off). ``enforce_limits`` models ``chat.postMessage``'s one message per second
     per channel as a token bucket of ``post_burst`` refilled at ``post_rate`` per second,
-    answering ``ratelimited`` (429) beyond.
+    answering ``ratelimited`` (429) beyond. ``scopes`` are the bot token's OAuth scopes
+    (default: the manifest's); every answer carries them in ``x-oauth-scopes``, and a method
+    whose scope is missing answers ``missing_scope`` with ``needed`` and ``provided``.
     """
 
     def __init__(
@@ -175,6 +180,7 @@ class SlackStandIn(LoopbackServer):
         post_burst: int = 5,
         post_rate: float = 1.0,
         clock: Callable[[], float] = time.time,
+        scopes: Iterable[str] = DEFAULT_SCOPES,
     ) -> None:
         super().__init__()
         self.bot_token = bot_token
@@ -191,6 +197,7 @@ class SlackStandIn(LoopbackServer):
         self.enforce_limits = enforce_limits
         self.post_burst = post_burst
         self.post_rate = post_rate
+        self.scopes = frozenset(scopes)
 
         # Recordings, in arrival order.
         self.requests: list[RequestRecord] = []
@@ -207,7 +214,7 @@ class SlackStandIn(LoopbackServer):
         self.injected_fault_count = 0
 
         self._ts = TsFactory(clock)
-        self._faults: list[_Fault] = []
+        self._faults: list[Fault] = []
         self._buckets: dict[str, _Bucket] = {}
         self._by_id: dict[str, InteractionRecord] = {}
         self._by_response_id: dict[str, InteractionRecord] = {}
@@ -289,21 +296,41 @@ class SlackStandIn(LoopbackServer):
         *,
         status: int | None = None,
         retry_after: int = 1,
+        processed: bool = False,
+        reset: bool = False,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` (or ``"*"``) with a failure.
 
         By default a 429 ``ratelimited`` with ``Retry-After: retry_after``. ``status=500``
         (or 502/503) answers that status with ``internal_error`` (``service_unavailable``
         for 503); ``error="..."`` alone answers HTTP 200 ``{"ok": false, "error": ...}``.
-        The call is refused before the method runs: nothing is posted.
+        By default the call is refused before the method runs: nothing is posted. With
+        ``processed=True`` the method runs (a post is stored) and only then is the failure
+        answered: a reply lost after Slack did the work. ``reset=True`` (implies
+        ``processed``) resets the connection instead of answering at all.
         """
         if status is None:
-            status = 429 if error in (None, "ratelimited") else 200
+            status = 429 if error in (None, "ratelimited") and not reset else 200
         if error is None:
-            error = _DEFAULT_ERRORS.get(status, "internal_error" if status >= 500 else "")
-        if not error:
+            error = DEFAULT_ERRORS.get(status, "internal_error" if status >= 500 else "")
+        if not error and not reset:
             raise ValueError(f"fail_next: give the error for status {status}")
-        self._faults.append(_Fault(method, times, status, error, retry_after))
+        fault = Fault(method, times, status, error, retry_after, processed or reset, reset)
+        self._faults.append(fault)
+
+    def lose_next_reply(
+        self, method: str = "chat.postMessage", times: int = 1, *, reset: bool = False
+    ) -> None:
+        """Do the next ``times`` calls of ``method``, then lose the reply.
+
+        The reply is an HTTP 500 ``internal_error``, or with ``reset=True`` a TCP reset
+        with no answer at all. Same as ``fail_next(method, times, status=500,
+        processed=True)`` or ``fail_next(method, times, reset=True)``.
+        """
+        if reset:
+            self.fail_next(method, times, reset=True)
+        else:
+            self.fail_next(method, times, status=500, processed=True)
 
     def seed_message(
         self,
@@ -329,6 +356,12 @@ class SlackStandIn(LoopbackServer):
             message["metadata"] = metadata
         self.messages.setdefault(channel_id, []).append(message)
         return ts
+
+    def add_chatter(
+        self, channel_id: str, count: int, *, user_id: str = "U0000OTHER", text: str = "chatter"
+    ) -> list[str]:
+        """Put ``count`` messages from another user into a channel (newest last); their ts."""
+        return [self.seed_message(channel_id, f"{text} {n}", user_id=user_id) for n in range(count)]
 
     # ------------------------------------------------------------------ waiting
 
@@ -461,16 +494,21 @@ class SlackStandIn(LoopbackServer):
         token_kind = self._token_kind(request, params)
         record = RequestRecord(method, request.method, token_kind, params, time.perf_counter())
         self.requests.append(record)
+        scopes = {"bot": self.scopes, "app": frozenset(APP_SCOPES)}.get(token_kind, frozenset())
+        headers = {"x-oauth-scopes": ",".join(sorted(scopes))} if scopes else {}
         try:
             if invalid:
                 self.protocol_error(f"{method}: body is not a JSON object")
                 raise ApiError("invalid_json")
             body = await self._answer(_Call(method, params, record))
             record.status, record.response = 200, body
-            return self._json(body)
+            return self._json(body, headers=headers)
         except ApiError as error:
             record.status, record.response = error.status, error.body()
-            return self._json(error.body(), error.status, error.headers)
+            return self._json(error.body(), error.status, {**headers, **error.headers})
+        except ConnectionReset:
+            reset_connection(request)
+            return web.Response(status=500)  # never reaches the client
         finally:
             self.notify()
 
@@ -488,15 +526,22 @@ class SlackStandIn(LoopbackServer):
                 raise ApiError("invalid_auth")
             if kind != needs:
                 raise ApiError("not_allowed_token_type")
+        if call.method in METHOD_SCOPES:
+            require_scope(self.scopes, METHOD_SCOPES[call.method])
         fault = next((f for f in self._faults if f.method in ("*", call.method)), None)
         if fault is not None:
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)
             self.injected_fault_count += 1
-            headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else None
-            raise ApiError(fault.error, status=fault.status, headers=headers)
-        return await handler(call)
+            if not fault.processed:
+                raise fault.refusal()
+        body = await handler(call)
+        if fault is not None:
+            if fault.reset:
+                raise ConnectionReset
+            raise fault.refusal()
+        return body
 
     def _channel(self, call: _Call, *, write: bool) -> StandInChannel:
         """The channel a call names, or the error Slack answers about it."""
@@ -574,7 +619,7 @@ class SlackStandIn(LoopbackServer):
 
     async def _user_info(self, call: _Call) -> JSON:
         user = str(call.params.get("user", ""))
-        if not user.startswith("U"):
+        if not user.startswith(_USER_PREFIXES):
             return {"ok": False, "error": "user_not_found"}
         admin = user in self.admins
         return {
@@ -652,20 +697,21 @@ class SlackStandIn(LoopbackServer):
         message["edited"] = {"user": self.identity.bot_user_id, "ts": self._ts()}
 
     async def _history(self, call: _Call) -> JSON:
+        require_scope(self.scopes, history_scope(call.get("channel") or ""))
         channel = self._channel(call, write=False)
         try:
             limit = int(call.get("limit") or 100)
-            offset = _decode_cursor(call.get("cursor"))
+            before = decode_cursor(call.get("cursor"))
         except ValueError:
-            raise ApiError("invalid_arguments") from None
+            raise ApiError("invalid_cursor") from None
         limit = min(max(limit, 1), 999)
         inclusive = call.flag("inclusive")
-        oldest = ts_key(call.get("oldest") or "0")
-        latest_ts = call.get("latest")
-        latest = ts_key(latest_ts) if latest_ts else math.inf
+        oldest, latest = self._bound("oldest", call, 0), self._bound("latest", call, math.inf)
 
         def in_range(message: JSON) -> bool:
             key = ts_key(message["ts"])
+            if before is not None and key > before:
+                return False
             if inclusive:
                 return oldest <= key <= latest
             return oldest < key < latest
@@ -675,8 +721,8 @@ class SlackStandIn(LoopbackServer):
             for m in reversed(self.messages[channel.id])
             if m.get("thread_ts") in (None, m["ts"]) and in_range(m)
         ]
-        page = top_level[offset : offset + limit]
-        has_more = offset + limit < len(top_level)
+        page = top_level[:limit]
+        has_more = len(top_level) > limit
         with_metadata = call.flag("include_all_metadata")
         messages = [{k: v for k, v in m.items() if with_metadata or k != "metadata"} for m in page]
         return {
@@ -687,9 +733,20 @@ class SlackStandIn(LoopbackServer):
             "channel_actions_ts": None,
             "channel_actions_count": 0,
             "response_metadata": {
-                "next_cursor": _encode_cursor(offset + limit) if has_more else ""
+                "next_cursor": encode_cursor(ts_key(top_level[limit]["ts"])) if has_more else ""
             },
         }
+
+    @staticmethod
+    def _bound(name: str, call: _Call, default: float) -> float:
+        """``oldest`` or ``latest`` as a ts key; Slack refuses one that is not a timestamp."""
+        value = call.get(name)
+        if not value:
+            return default
+        seconds, _, fraction = value.partition(".")
+        if not (seconds.isdigit() and (fraction.isdigit() or not fraction)):
+            raise ApiError(f"invalid_ts_{name}")
+        return ts_key(value)
 
     # ------------------------------------------------------------ response URLs
 
@@ -1133,20 +1190,3 @@ class SlackStandIn(LoopbackServer):
             signature=signature,
             timeout=timeout,
         )
-
-
-def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"bad cursor {cursor!r}") from None
-    prefix, _, number = text.partition(":")
-    if prefix != "offset":
-        raise ValueError(f"bad cursor {cursor!r}")
-    return int(number)

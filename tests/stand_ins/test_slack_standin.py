@@ -499,3 +499,78 @@ def test_unknown_methods_and_invalid_blocks_fail_assert_clean() -> None:
         assert "unknown response_url" in problems
 
     run(main)
+
+
+def test_history_pages_by_timestamp_with_scopes_and_metadata() -> None:
+    async def main() -> None:
+        async with standin(scopes=["chat:write", "users:read"]) as slack:
+            client = api_client(slack)
+            blind = await api_error(client.conversations_history(channel="C0001"))
+            assert blind.response["error"] == "missing_scope"
+            assert blind.response["needed"] == "channels:history"
+            assert blind.response["provided"] == "chat:write,users:read"
+            assert blind.response.headers["x-oauth-scopes"] == "chat:write,users:read"
+            info = await client.users_info(user="W0000GRID")
+            assert info["user"]["id"] == "W0000GRID"
+        async with standin() as slack:
+            client = api_client(slack)
+            scopes = (await client.auth_test()).headers["x-oauth-scopes"].split(",")
+            assert "channels:history" in scopes
+            first, *rest = slack.add_chatter("C0001", 250)
+            metadata = {"event_type": "x", "event_payload": {"n": 1}}
+            posted = await client.chat_postMessage(channel="C0001", text="t", metadata=metadata)
+            page = await client.conversations_history(channel="C0001", oldest=first)
+            assert len(page["messages"]) == 100, "100 by default"
+            assert "metadata" not in page["messages"][0]
+            slack.add_chatter("C0001", 5, text="newer")  # shifts no page already served
+            seen = [m["ts"] for m in page["messages"]]
+            while page["has_more"]:
+                cursor = page["response_metadata"]["next_cursor"]
+                page = await client.conversations_history(
+                    channel="C0001", oldest=first, cursor=cursor, limit=100
+                )
+                seen += [m["ts"] for m in page["messages"]]
+            assert seen == [posted["ts"], *reversed(rest)]
+            window = await client.conversations_history(
+                channel="C0001", oldest=rest[9], latest=rest[20], include_all_metadata=True
+            )
+            assert [m["ts"] for m in window["messages"]] == list(reversed(rest[10:20]))
+            tagged = await client.conversations_history(
+                channel="C0001",
+                latest=posted["ts"],
+                inclusive=True,
+                limit=1,
+                include_all_metadata=True,
+            )
+            assert tagged["messages"][0]["metadata"] == metadata
+            bad = await api_error(client.conversations_history(channel="C0001", oldest="soon"))
+            assert bad.response["error"] == "invalid_ts_oldest"
+            refused = await api_error(
+                client.chat_postMessage(
+                    channel="C0001", text="t", metadata={"event_type": "x", "event_payload": "y"}
+                )
+            )
+            assert refused.response["error"] == "invalid_metadata_format"
+            slack.protocol_errors.clear()
+            slack.assert_clean()
+
+    run(main)
+
+
+@pytest.mark.parametrize("reset", [False, True])
+def test_a_lost_reply_after_the_post_was_stored(reset: bool) -> None:
+    async def main() -> None:
+        async with standin() as slack:
+            slack.lose_next_reply("chat.postMessage", reset=reset)
+            client = api_client(slack, retry_handlers=[])
+            with pytest.raises(aiohttp.ClientError if reset else SlackApiError) as lost:
+                await client.chat_postMessage(channel="C0001", text="stored")
+            if not reset:
+                assert isinstance(lost.value, SlackApiError)
+                assert lost.value.response.status_code == 500
+            assert [p.text for p in slack.posts] == ["stored"]
+            assert slack.injected_fault_count == 1
+            assert (await client.chat_postMessage(channel="C0001", text="next"))["ok"]
+            slack.assert_clean()
+
+    run(main)

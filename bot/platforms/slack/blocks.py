@@ -1,7 +1,10 @@
 """The neutral reply as Slack Block Kit, always within Slack's limits.
 
 Timed moments use ``<!date^…>`` so each reader sees their own time zone, with
-the brief's own words as the fallback; all-day dates stay calendar text.
+the brief's own words as the fallback; all-day dates stay calendar text. Every
+mrkdwn text object is ``verbatim``: Slack then formats only what the bot spelled
+out (``<!date^…>``, ``<url|title>``), never a plain ``@here``, channel name or
+URL that came from a brief.
 """
 
 from collections.abc import Iterable
@@ -47,9 +50,14 @@ def line_text(line: Line) -> str:
     return "".join(segment_text(segment) for segment in line)
 
 
+def mrkdwn(text: str) -> Block:
+    """A verbatim mrkdwn text object: Slack parses no mention or link the bot did not spell out."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def section(text: str) -> Block:
     """A mrkdwn section, cut to Slack's limit."""
-    return {"type": "section", "text": {"type": "mrkdwn", "text": fit(text, SECTION_TEXT)}}
+    return {"type": "section", "text": mrkdwn(fit(text, SECTION_TEXT))}
 
 
 def chunks(title: str, lines: Iterable[str]) -> list[str]:
@@ -94,9 +102,7 @@ def reply_blocks(reply: Reply, *, sources_at: int | None = None) -> list[Block]:
         body.extend(section(text) for text in chunks(part.title, lines))
     tail: list[Block] = []
     if reply.footer:
-        tail.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(reply.footer)}]}
-        )
+        tail.append({"type": "context", "elements": [mrkdwn(escape(reply.footer))]})
     if sources_at is not None and reply.sources:
         tail.append(
             {

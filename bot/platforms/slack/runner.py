@@ -10,8 +10,6 @@ from aiohttp.typedefs import Handler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import PlatformStartError, Runtime
 from bot.delivery.ledger import Ledger
@@ -19,13 +17,18 @@ from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.cache import RenderCache
 from bot.platforms.slack.blocks import Block, fallback_text, reply_blocks
 from bot.platforms.slack.handlers import register
-from bot.platforms.slack.poster import SlackPoster
+from bot.platforms.slack.poster import BotIdentity, SlackPoster, web_client
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
-RATE_LIMIT_RETRIES = 3
+HISTORY_SCOPES = ("channels:history", "groups:history")
+HISTORY_WARNING = (
+    "Slack: the bot token lacks {missing}: after a crash or a lost reply the bot cannot look "
+    "for a reminder it may already have posted in {where}, so such a reminder may show twice; "
+    "add the scope under OAuth & Permissions and reinstall the app"
+)
 
 
 @web.middleware
@@ -58,11 +61,8 @@ class SlackPlatform:
         self.ledger = ledger
         self.host = host
         self.api = (settings.slack_api_base_url or DEFAULT_API).rstrip("/") + "/"
-        self.client = AsyncWebClient(
-            token=settings.slack_bot_token.reveal(),
-            base_url=self.api,
-            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
-        )
+        # Retries ``ratelimited`` only: retrying a lost reply would post twice (see web_client).
+        self.client = web_client(settings.slack_bot_token.reveal(), self.api)
         secret = settings.slack_signing_secret
         self.socket_mode = settings.slack_app_token is not None
         self.app = AsyncApp(
@@ -80,6 +80,12 @@ class SlackPlatform:
         register(self.app, self)
         self.poster = SlackPoster(self.client)
         self.channel_ids = settings.slack_reminder_channel_ids
+        #: Whether the bot token may read channel history (``channels:history`` and
+        #: ``groups:history``), from the ``x-oauth-scopes`` header of ``auth.test``; ``None``
+        #: until started, or when Slack did not say.
+        self.history_readable: bool | None = None
+        #: Problems found at start that an operator should fix (one sentence each).
+        self.warnings: list[str] = []
         self.scheduler: ReminderScheduler | None = None
         self.http_port: int | None = None
         self._handler: AsyncSocketModeHandler | None = None
@@ -108,10 +114,32 @@ class SlackPlatform:
             identity.get("team"),
             identity.get("team_id"),
         )
+        self.poster.identity = BotIdentity(identity.get("user_id"), identity.get("bot_id"))
+        self._check_scopes(identity.headers.get("x-oauth-scopes"))
         if self.socket_mode:
             await self._start_socket_mode()
         else:
             await self._start_http()
+
+    def _check_scopes(self, header: str | None) -> None:
+        """Note (and warn once) when the token cannot read history to find an earlier post."""
+        if header is None:
+            log.debug("Slack: auth.test did not say which scopes the bot token has")
+            return
+        scopes = {scope.strip() for scope in header.split(",")}
+        missing = [scope for scope in HISTORY_SCOPES if scope not in scopes]
+        self.history_readable = not missing
+        if missing:
+            where = (
+                "any channel"
+                if len(missing) == len(HISTORY_SCOPES)
+                else "public channels"
+                if missing == ["channels:history"]
+                else "private channels"
+            )
+            warning = HISTORY_WARNING.format(missing=" and ".join(missing), where=where)
+            self.warnings.append(warning)
+            log.warning("%s", warning)
 
     async def _start_socket_mode(self) -> None:
         token = self.runtime.settings.slack_app_token
