@@ -1,5 +1,6 @@
 """The Discord client: slash commands, the Sources button, one error handler, sync on change."""
 
+import asyncio
 import logging
 from typing import Any
 
@@ -14,6 +15,9 @@ from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.cache import RenderCache
 from bot.platforms.discord import commands, reminders
 from bot.platforms.discord.embeds import reply_embeds
+from bot.platforms.discord.permissions import channel_warning
+from bot.platforms.discord.reminder_button import ReminderSourcesButton
+from bot.platforms.discord.replies import error_text
 from bot.platforms.discord.sources import SourcesButton
 from bot.platforms.discord.sync import sync_commands
 
@@ -59,13 +63,14 @@ class BriefBot(discord.Client):
         self.tree: app_commands.CommandTree[BriefBot] = app_commands.CommandTree(self)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.synced: bool | None = None
+        self.permission_warnings: list[str] = []
 
     async def setup_hook(self) -> None:
         """Register the commands and the Sources button; sync commands if they changed."""
         for command in commands.build(with_brief=len(self.runtime.library.briefs) > 1):
             self.tree.add_command(command)
         self.tree.add_command(reminders.group)
-        self.add_dynamic_items(SourcesButton)
+        self.add_dynamic_items(SourcesButton, ReminderSourcesButton)
         assert self.application_id is not None, "login() sets the application id"
         self.synced = await sync_commands(
             self.tree,
@@ -79,6 +84,35 @@ class BriefBot(discord.Client):
         """Say who we are and where."""
         guilds = ", ".join(f"{guild.name} ({guild.id})" for guild in self.guilds) or "none yet"
         log.info("Discord: ready as %s in %d guild(s): %s", self.user, len(self.guilds), guilds)
+        await self.check_permissions()
+
+    async def check_permissions(self) -> list[str]:
+        """Warn once per subscribed channel where the bot lacks a permission it needs.
+
+        Reads the bot's permissions from the gateway's cache; the result is kept
+        in ``permission_warnings`` (one line per channel) for ``briefbot schedule``.
+        """
+        channel_ids = await asyncio.to_thread(self.ledger.active_channels, "discord")
+        warnings: list[str] = []
+        for channel_id in channel_ids:
+            channel = self.get_channel(int(channel_id)) if channel_id.isdigit() else None
+            if not isinstance(channel, (discord.abc.GuildChannel, discord.Thread)):
+                warnings.append(
+                    f"Discord channel {channel_id}: not in any server the bot is in: "
+                    "reminders cannot be posted there"
+                )
+                continue
+            me = channel.guild.me
+            if me is None:
+                continue
+            warning = channel_warning(channel.name, channel_id, channel.permissions_for(me))
+            if warning is not None:
+                warnings.append(warning)
+        if warnings != self.permission_warnings:
+            for warning in warnings:
+                log.warning("%s", warning)
+        self.permission_warnings = warnings
+        return warnings
 
     async def on_resumed(self) -> None:
         """Note a resumed gateway session."""
@@ -94,8 +128,7 @@ class BriefBot(discord.Client):
         """Tell the user privately: their mistake with the valid choices, or a short apology."""
         original = getattr(error, "original", error)
         if isinstance(original, (UnknownChoice, UsageError)):
-            text = str(original)
-            message = text[:1].upper() + text[1:] + "."
+            message = error_text(original)
         elif isinstance(original, app_commands.CommandNotFound):
             message = UNAVAILABLE
         else:

@@ -1,39 +1,56 @@
-"""Posting reminders into Discord channels, within Discord's global rate limit."""
+"""Posting reminders into Discord channels, within Discord's global rate limit.
+
+Each post carries its delivery's nonce twice: as the message nonce (discord.py
+then sets ``enforce_nonce``, so Discord returns the first message for a retry
+within its nonce window of a few minutes) and in the ``custom_id`` of the
+reminder's Sources button, which no reader sees but the channel's history
+returns. :meth:`DiscordPoster.find_post` pages through that history to find
+the post again after the window has passed.
+"""
 
 import asyncio
+import contextlib
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 import discord
 
 from bot.core.reply import Reply
 from bot.delivery.limiter import RateLimiter
-from bot.delivery.posting import ChannelUnavailable, PostFailed
+from bot.delivery.posting import ChannelUnavailable, PostFailed, SearchBlind
 from bot.platforms.discord.embeds import reply_embeds
+from bot.platforms.discord.permissions import SEARCH, missing
+from bot.platforms.discord.reminder_button import carried_nonce, reminder_view
 
 GLOBAL_RATE = 48  # requests per second, evenly spaced, under Discord's 50 for every bot
-HISTORY_LIMIT = 100
+READY_WAIT = 15.0  # seconds a search waits for the gateway's cache at start
+PAGE = 100  # Discord's largest page of message history
 FAILURES = (discord.HTTPException, aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
 
 class DiscordPoster:
-    """Posts through a logged-in discord.py client (REST only: no gateway needed)."""
+    """Posts through a logged-in discord.py client (REST; the gateway cache adds permissions)."""
 
     platform = "discord"
 
     def __init__(self, client: discord.Client, limiter: RateLimiter | None = None) -> None:
         self.client = client
         self.limiter = limiter or RateLimiter(GLOBAL_RATE, 1.0)
+        self.pages_read = 0  # history pages requested, for tests and logs
 
     def _channel(self, channel_id: str) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(int(channel_id))
 
     async def post(self, channel_id: str, reply: Reply, *, nonce: str) -> str | None:
-        """Post with a nonce (discord.py then sets ``enforce_nonce``) and no mentions."""
+        """Post with the nonce, a Sources button carrying it, and no mentions."""
+        view = reminder_view(reply, nonce)
         await self.limiter.acquire()
         try:
             message = await self._channel(channel_id).send(
                 embeds=reply_embeds(reply),
+                view=view,
                 nonce=nonce,
                 allowed_mentions=discord.AllowedMentions.none(),
             )
@@ -41,27 +58,81 @@ class DiscordPoster:
             raise _translate(error) from error
         return str(message.id)
 
-    async def find_marker(self, channel_id: str, marker: str, *, since: datetime) -> str | None:
-        """Search the channel's recent history for a post whose footer carries ``marker``."""
-        await self.limiter.acquire()  # a history read counts against the global limit too
-        try:
-            async for message in self._channel(channel_id).history(
-                limit=HISTORY_LIMIT, after=since
-            ):
-                if self.client.user and message.author.id != self.client.user.id:
-                    continue
-                for embed in message.embeds:
-                    if embed.footer.text and marker in embed.footer.text:
-                        return str(message.id)
-        except FAILURES as error:
-            raise _translate(error) from error
-        return None
+    async def _wait_for_cache(self) -> None:
+        """Give the gateway a moment to fill the cache that knows the bot's permissions."""
+        if self.client.is_ready():
+            return
+        with contextlib.suppress(RuntimeError, TimeoutError):  # not logged in / no gateway
+            await asyncio.wait_for(self.client.wait_until_ready(), READY_WAIT)
+
+    def check_searchable(self, channel_id: str) -> None:
+        """Raise ``SearchBlind`` if the gateway cache shows the bot cannot read the history.
+
+        Without Read Message History Discord answers an empty list, not an error,
+        so a search would find nothing and look like "never posted". A channel not
+        in the cache (gateway not ready, or not a server channel) is searched anyway.
+        """
+        channel = self.client.get_channel(int(channel_id))
+        if not isinstance(channel, (discord.abc.GuildChannel, discord.Thread)):
+            return
+        me = channel.guild.me
+        if me is None:
+            return
+        lacking = missing(channel.permissions_for(me), SEARCH)
+        if lacking:
+            names = " and ".join(needed.name for needed in lacking)
+            raise SearchBlind(
+                f"the bot lacks {names} in #{channel.name} ({channel_id}): "
+                "it cannot look for an earlier post there, so a retry may post twice"
+            )
+
+    async def find_post(self, channel_id: str, nonce: str, *, since: datetime) -> str | None:
+        """Page through every message after ``since``, oldest first, for our post with ``nonce``."""
+        await self._wait_for_cache()
+        self.check_searchable(channel_id)
+        after = discord.utils.time_snowflake(since, high=False)
+        me = self.client.user.id if self.client.user else None
+        while True:
+            await self.limiter.acquire()  # every page is a request against the global limit
+            try:
+                page = await self.client.http.logs_from(int(channel_id), PAGE, after=after)
+            except FAILURES as error:
+                raise _translate(error) from error
+            self.pages_read += 1
+            for message in sorted(page, key=lambda m: int(m["id"])):
+                author = int(message.get("author", {}).get("id", 0))
+                if (me is None or author == me) and nonce in _nonces(message):
+                    return str(message["id"])
+            if len(page) < PAGE:
+                return None
+            after = max(int(message["id"]) for message in page)
+
+
+def _nonces(message: Any) -> set[str]:
+    """The nonces carried by a message's component custom ids."""
+    found: set[str] = set()
+    for custom_id in _custom_ids(message.get("components") or []):
+        nonce = carried_nonce(custom_id)
+        if nonce is not None:
+            found.add(nonce)
+    return found
+
+
+def _custom_ids(components: Iterable[Any]) -> list[str]:
+    ids: list[str] = []
+    for component in components:
+        if isinstance(component, dict):
+            if isinstance(component.get("custom_id"), str):
+                ids.append(component["custom_id"])
+            ids.extend(_custom_ids(component.get("components") or []))
+    return ids
 
 
 def _translate(error: BaseException) -> Exception:
     """Discord's answer as the scheduler's: gone for good, or try later."""
     if isinstance(error, discord.Forbidden):
-        return ChannelUnavailable(f"no permission to post there (403: {error.text or 'Forbidden'})")
+        reason = error.text or "Forbidden"
+        return ChannelUnavailable(f"no permission in that channel (403: {reason})")
     if isinstance(error, discord.NotFound):
         return ChannelUnavailable(f"the channel is gone (404: {error.text or 'Not Found'})")
     if isinstance(error, discord.HTTPException):

@@ -9,6 +9,8 @@ from discord import app_commands
 
 from bot.delivery.subscriptions import COMMAND
 from bot.platforms.discord.embeds import Field, pack, timestamp
+from bot.platforms.discord.permissions import admin_warning
+from bot.platforms.discord.replies import content
 
 if TYPE_CHECKING:
     from bot.platforms.discord.client import BriefBot
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
 Interaction = discord.Interaction[Any]
 SHOWN = 10
 COLOUR = discord.Colour(0x3A8F5C)
+IN_A_SERVER = "Use /reminders in a server channel: reminders are posted in server channels."
 
 
 def _bot(interaction: Interaction) -> "BriefBot":
@@ -25,8 +28,26 @@ def _bot(interaction: Interaction) -> "BriefBot":
 
 async def _private(interaction: Interaction, text: str) -> None:
     await interaction.response.send_message(
-        text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        content(text), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
     )
+
+
+async def _outside_a_server(interaction: Interaction) -> bool:
+    """Answer a /reminders sent from outside a server (a DM, or forged) with one line."""
+    if interaction.guild_id is not None and interaction.channel_id is not None:
+        return False
+    await _private(interaction, IN_A_SERVER)
+    return True
+
+
+def _permissions_in(interaction: Interaction, target: int) -> discord.Permissions | None:
+    """The bot's permissions in ``target``: from the interaction, or else the gateway's cache."""
+    if target == interaction.channel_id:
+        return interaction.app_permissions
+    channel = _bot(interaction).get_channel(target)
+    if isinstance(channel, (discord.abc.GuildChannel, discord.Thread)) and channel.guild.me:
+        return channel.permissions_for(channel.guild.me)
+    return None
 
 
 group = app_commands.Group(
@@ -40,7 +61,9 @@ group = app_commands.Group(
 @group.command(name="subscribe", description="Post reminders in a channel (default: this one)")
 @app_commands.describe(channel="The channel to post reminders in")
 async def subscribe(interaction: Interaction, channel: discord.TextChannel | None = None) -> None:
-    """Subscribe a channel."""
+    """Subscribe a channel, and tell the admin which needed permissions the bot lacks there."""
+    if await _outside_a_server(interaction):
+        return
     bot = _bot(interaction)
     target = channel.id if channel else interaction.channel_id
     assert target is not None
@@ -56,17 +79,23 @@ async def subscribe(interaction: Interaction, channel: discord.TextChannel | Non
     )
     ahead = bot.scheduler.upcoming() if bot.scheduler else []
     nxt = (
-        f" Next: **{ahead[0].id}** {timestamp(int(ahead[0].due_at.timestamp()), 'R')}."
+        f" Next: **{ahead[0].event.name}** ({ahead[0].offset.label} before) "
+        f"{timestamp(int(ahead[0].due_at.timestamp()), 'R')}."
         if ahead
         else ""
     )
-    await _private(interaction, f"<#{target}> will get reminders ({len(ahead)} planned).{nxt}")
+    text = f"<#{target}> will get reminders ({len(ahead)} planned).{nxt}"
+    permissions = _permissions_in(interaction, target)
+    warning = admin_warning(target, permissions) if permissions is not None else None
+    await _private(interaction, f"{text}\n{warning}" if warning else text)
 
 
 @group.command(name="unsubscribe", description="Stop reminders in a channel (default: this one)")
 @app_commands.describe(channel="The channel to stop posting reminders in")
 async def unsubscribe(interaction: Interaction, channel: discord.TextChannel | None = None) -> None:
     """Unsubscribe a channel."""
+    if await _outside_a_server(interaction):
+        return
     target = channel.id if channel else interaction.channel_id
     removed = await asyncio.to_thread(_bot(interaction).ledger.unsubscribe, "discord", str(target))
     if removed:
@@ -78,9 +107,13 @@ async def unsubscribe(interaction: Interaction, channel: discord.TextChannel | N
 @group.command(name="list", description="Upcoming reminders, channels and recent deliveries")
 async def show(interaction: Interaction) -> None:
     """What will be posted where and when, and what was posted, late, missed or refused."""
+    if await _outside_a_server(interaction):
+        return
     bot = _bot(interaction)
     guild = interaction.guild
-    assert guild is not None
+    if guild is None:  # a server the gateway has not told the bot about
+        await _private(interaction, IN_A_SERVER)
+        return
     channel_ids = {str(channel.id) for channel in guild.channels}
     subscriptions = [
         s

@@ -69,6 +69,15 @@ class DiscordPlatform:
         self.poster = DiscordPoster(self.bot)
         self.channel_ids = settings.reminder_channel_ids
 
+    @property
+    def permission_warnings(self) -> list[str]:
+        """One line per subscribed channel where the bot lacks a permission it needs.
+
+        Checked from the gateway's cache once the bot is ready (and again on every
+        fresh session); empty before that and when every channel is fine.
+        """
+        return list(self.bot.permission_warnings)
+
     def attach(self, scheduler: ReminderScheduler) -> None:
         """Let /reminders show the shared scheduler's plan."""
         self.bot.scheduler = scheduler
