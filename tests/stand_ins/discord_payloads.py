@@ -164,7 +164,13 @@ class StandInChannel:
     position: int = 0
     topic: str | None = None
 
-    def payload(self, guild_id: int, *, permissions: str | None = None) -> JSON:
+    def payload(
+        self,
+        guild_id: int,
+        *,
+        permissions: str | None = None,
+        overwrites: Sequence[JSON] = (),
+    ) -> JSON:
         """The channel object; ``permissions`` is added for interaction payloads."""
         channel: JSON = {
             "id": str(self.id),
@@ -177,7 +183,7 @@ class StandInChannel:
             "parent_id": None,
             "last_message_id": None,
             "rate_limit_per_user": 0,
-            "permission_overwrites": [],
+            "permission_overwrites": list(overwrites),
             "flags": 0,
         }
         if permissions is not None:
@@ -218,8 +224,15 @@ class StandInGuild:
         """Id of the bot's managed role (derived from the guild id)."""
         return self.id + 1
 
-    def payload(self, bot: StandInUser, bot_permissions: int, member: StandInUser) -> JSON:
-        """The GUILD_CREATE payload: roles, channels and the bot and acting member."""
+    def payload(
+        self,
+        bot: StandInUser,
+        bot_permissions: int,
+        member: StandInUser,
+        overwrites: Mapping[int, Sequence[JSON]] | None = None,
+    ) -> JSON:
+        """The GUILD_CREATE payload: roles, channels (with ``overwrites`` by channel id) and
+        the bot and acting member, so a client can compute the bot's permissions itself."""
         bot_role = role_payload(self.bot_role_id(), bot.username, bot_permissions, position=1)
         bot_role["managed"] = True
         bot_role["tags"] = {"bot_id": str(bot.id)}
@@ -242,7 +255,10 @@ class StandInGuild:
             "emojis": [],
             "stickers": [],
             "roles": [self.everyone_role(), bot_role],
-            "channels": [c.payload(self.id) for c in self.channels],
+            "channels": [
+                c.payload(self.id, overwrites=(overwrites or {}).get(c.id, ()))
+                for c in self.channels
+            ],
             "threads": [],
             "members": [bot_member, member.member_payload()],
             "member_count": 2,

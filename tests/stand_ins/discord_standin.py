@@ -10,7 +10,12 @@ forbidden or deleted channels, dropped gateway connections) are injected on dema
 :meth:`~DiscordStandIn.assert_clean` fails a test that used a route the stand-in does not know
 or broke a protocol rule real Discord would have rejected.
 
-Facts about the wire format are in ``/work/shared/design/discord-wire-notes.md``.
+Channel permissions are computed as Discord does (roles, then channel overwrites; see
+``discord_permissions``): :meth:`~DiscordStandIn.set_bot_permissions` changes the bot's in one
+channel, history reads and posts obey them, and interactions carry them as ``app_permissions``.
+Message nonces are remembered for a window measured on an injectable clock
+(:meth:`~DiscordStandIn.expire_nonces`). The wire facts each part relies on are stated in the
+docstrings of this package's modules.
 """
 
 # The waiting helpers take a ``timeout`` argument on purpose: tests read better that way.
@@ -39,6 +44,7 @@ from .discord_payloads import (
     ALREADY_ACKNOWLEDGED,
     ATTACHMENT_SIZE_LIMIT,
     BOT_PERMISSIONS,
+    EMPTY_MESSAGE,
     FLAG_EPHEMERAL,
     FLAG_LOADING,
     INVALID_JSON,
@@ -73,6 +79,18 @@ from .discord_payloads import (
     validate_choices,
     validate_message,
     validate_modal,
+)
+from .discord_permissions import (
+    EMBED_LINKS,
+    MEMBER_OVERWRITE,
+    NONCE_WINDOW,
+    READ_MESSAGE_HISTORY,
+    NonceWindow,
+    Overwrite,
+    base_permissions,
+    channel_permissions,
+    history_error,
+    post_error,
 )
 from .discord_records import (
     CallbackRecord,
@@ -125,6 +143,7 @@ class _Fault:
     global_: bool
     body: JSON | None
     processed: bool
+    reset: bool = False
 
 
 @dataclass
@@ -192,6 +211,8 @@ class DiscordStandIn(LoopbackServer):
     ``interaction_deadline`` is Discord's 3 s limit for the first callback (``None``: off).
     ``enforce_limits`` models Discord's rate limits: ``global_rate`` requests per second
     (50 per 1 s) and ``channel_rate`` messages per channel (5 per 5 s), answering 429 beyond.
+    ``bot_permissions`` is what the bot's role grants (``@everyone`` grants an ordinary
+    member's); a message nonce is remembered for ``nonce_window`` seconds of ``monotonic``.
     """
 
     def __init__(
@@ -213,6 +234,8 @@ class DiscordStandIn(LoopbackServer):
         enforce_limits: bool = False,
         global_rate: tuple[int, float] = (50, 1.0),
         channel_rate: tuple[int, float] = (5, 5.0),
+        nonce_window: float = NONCE_WINDOW,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.token = token
@@ -248,7 +271,10 @@ class DiscordStandIn(LoopbackServer):
         self._commands: dict[int | None, list[JSON]] = {}
         self._command_ids: dict[tuple[int | None, str, int], int] = {}
         self._history: defaultdict[int, list[int]] = defaultdict(list)
-        self._nonces: dict[tuple[int, str], JSON] = {}
+        self.nonces = NonceWindow(nonce_window, monotonic)
+        self._nonces = self.nonces  # the benchmark's stand-in clears it under this name
+        self._overwrites: defaultdict[int, list[Overwrite]] = defaultdict(list)
+        self.dropped_embed_posts = 0  # posts whose embeds were dropped: no EMBED_LINKS
         self._forbidden: set[int] = set()
         self._deleted: set[int] = set()
         self._faults: list[_Fault] = []
@@ -304,6 +330,85 @@ class DiscordStandIn(LoopbackServer):
     def allow_channel(self, channel_id: int) -> None:
         """Undo :meth:`forbid_channel`."""
         self._forbidden.discard(channel_id)
+
+    def set_bot_permissions(self, channel_id: int, *, allow: int = 0, deny: int = 0) -> None:
+        """Give the bot a member overwrite in this channel (replacing an earlier one).
+
+        ``deny=READ_MESSAGE_HISTORY`` makes history reads return ``[]``; the bot's gateway
+        cache sees the overwrite in GUILD_CREATE, or after :meth:`dispatch_channel_update`.
+        """
+        kept = [o for o in self._overwrites[channel_id] if o.id != self.bot_user.id]
+        self._overwrites[channel_id] = [
+            *kept,
+            Overwrite(self.bot_user.id, MEMBER_OVERWRITE, allow, deny),
+        ]
+
+    def bot_permissions_in(self, channel_id: int) -> int:
+        """The bot's permissions in a channel, as Discord computes them."""
+        found = self._find_channel(channel_id)
+        if found is None:
+            return 0
+        guild = found[0]
+        roles = {guild.id: MEMBER_PERMISSIONS, guild.bot_role_id(): self.bot_permissions}
+        base = base_permissions(roles, guild.id, [guild.bot_role_id()])
+        return channel_permissions(
+            base,
+            self._overwrites[channel_id],
+            guild_id=guild.id,
+            member_id=self.bot_user.id,
+            roles=[guild.bot_role_id()],
+        )
+
+    async def dispatch_channel_update(self, channel_id: int) -> None:
+        """Send CHANNEL_UPDATE for a channel (with its overwrites) on the live session."""
+        found = self._find_channel(channel_id)
+        if found is None:
+            raise ValueError(f"no channel {channel_id} in the stand-in's guilds")
+        guild, channel = found
+        await self.dispatch("CHANNEL_UPDATE", self._channel_payload(guild, channel))
+
+    def _channel_payload(self, guild: StandInGuild, channel: StandInChannel) -> JSON:
+        overwrites = [o.payload() for o in self._overwrites[channel.id]]
+        return channel.payload(guild.id, overwrites=overwrites)
+
+    def expire_nonces(self) -> None:
+        """Let the nonce window pass now: a repeated nonce posts a second message."""
+        self.nonces.expire()
+
+    def add_chatter(
+        self, channel_id: int, count: int, *, author: StandInUser | None = None
+    ) -> list[JSON]:
+        """Add ``count`` messages from ``author`` (the acting member) to a channel, at once."""
+        author = author or self.member
+        found = self._find_channel(channel_id)
+        if found is None:
+            raise ValueError(f"no channel {channel_id} in the stand-in's guilds")
+        added = []
+        for n in range(count):
+            message = build_message(
+                message_id=self._snowflake(),
+                channel_id=channel_id,
+                guild_id=found[0].id,
+                author=author,
+                body={"content": f"chatter {n + 1}"},
+                attachments=[],
+            )
+            self.messages[int(message["id"])] = message
+            self._history[channel_id].append(int(message["id"]))
+            added.append(message)
+        return added
+
+    def reset_next(
+        self, method: str, path_regex: str, times: int = 1, *, processed: bool = True
+    ) -> None:
+        """Close the connection instead of answering the next ``times`` matching requests.
+
+        With ``processed`` (the default) the request is carried out first: the post is
+        stored but its reply is lost, as when a connection breaks after Discord did the work.
+        """
+        pattern = re.compile(path_regex)
+        fault = _Fault(method.upper(), pattern, 0, times, 0.0, False, None, processed, True)
+        self._faults.append(fault)
 
     def delete_channel(self, channel_id: int) -> None:
         """From now on this channel is gone: 404 Unknown Channel (10003)."""
@@ -561,7 +666,7 @@ class DiscordStandIn(LoopbackServer):
             if fault.remaining <= 0:
                 self._faults.remove(fault)
             if not fault.processed:
-                return self._fault_response(fault)
+                return self._injected(request, fault)
         found = self._match(method, path)
         if found is None:
             self.unhandled.append(f"{method} {path}")
@@ -578,7 +683,17 @@ class DiscordStandIn(LoopbackServer):
                 self.rate_limited_count += 1
                 return self._rate_limited(wait, global_=True, bucket="global")
         response = await route.handler(_Call(request, params, body, files))
-        return self._fault_response(fault) if fault is not None else response
+        return self._injected(request, fault) if fault is not None else response
+
+    def _injected(self, request: web.Request, fault: _Fault) -> web.Response:
+        return self._reset(request) if fault.reset else self._fault_response(fault)
+
+    def _reset(self, request: web.Request) -> web.Response:
+        """Drop the connection without an answer (the client sees it closed under it)."""
+        self.injected_fault_count += 1
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=499)
 
     def _match(self, method: str, path: str) -> tuple[_Route, dict[str, str]] | None:
         for route in self._routes:
@@ -869,6 +984,12 @@ class DiscordStandIn(LoopbackServer):
         limit = int(query.get("limit", "50"))
         if not 1 <= limit <= 100:
             return self._error(invalid_form([("limit", "Must be between 1 and 100.")]))
+        permissions = self.bot_permissions_in(channel_id)
+        error = history_error(permissions)
+        if error is not None:
+            return self._error(error)
+        if not permissions & READ_MESSAGE_HISTORY:
+            return self._json([])  # Discord's answer: an empty list, not an error
         ids = [i for i in self._history[channel_id] if i in self.messages]
         if "before" in query:
             ids = [i for i in ids if i < int(query["before"])]
@@ -880,7 +1001,9 @@ class DiscordStandIn(LoopbackServer):
             chosen = older + [i for i in ids if i >= around][: limit - len(older)]
         else:
             chosen = ids[-limit:]
-        return self._json([self.messages[i] for i in reversed(chosen)])
+        # A nonce is echoed only to the request that posted it, never in history.
+        found = [self.messages[i] for i in reversed(chosen)]
+        return self._json([{k: v for k, v in m.items() if k != "nonce"} for m in found])
 
     async def _post_message(self, call: _Call) -> web.Response:
         channel_id = call.id("cid")
@@ -896,23 +1019,40 @@ class DiscordStandIn(LoopbackServer):
                 bucket = f"messages-{channel_id}"
                 return self._rate_limited(wait, global_=False, bucket=bucket, limit=window.limit)
         headers = window.headers(now, f"messages-{channel_id}") if self.enforce_limits else {}
-        body = call.body if isinstance(call.body, dict) else {}
-        error = validate_message(body, file_count=len(call.files), creating=True)
+        body, error = self._postable(channel_id, call)
         if error is not None:
-            self.protocol_error(f"post to channel {channel_id} rejected: {error.body()}")
             return self._error(error)
         nonce = body.get("nonce")
-        key = (channel_id, str(nonce))
-        if nonce is not None and body.get("enforce_nonce") and key in self._nonces:
-            self.deduplicated_posts += 1
-            return self._json(self._nonces[key], headers=headers)
+        if nonce is not None and body.get("enforce_nonce"):
+            earlier = self.nonces.earlier(channel_id, str(nonce))
+            if earlier is not None:
+                self.deduplicated_posts += 1
+                return self._json(earlier, headers=headers)
         message = self._new_message(channel_id, body, call.files)
         if nonce is not None:
-            self._nonces[key] = message
+            self.nonces.remember(channel_id, str(nonce), message)
         self.posts.append(
             PostRecord(channel_id, body, nonce, message, time.perf_counter(), call.files)
         )
         return self._json(message, headers=headers)
+
+    def _postable(self, channel_id: int, call: _Call) -> tuple[JSON, DiscordError | None]:
+        """The body as Discord would post it, or why Discord refuses it."""
+        permissions = self.bot_permissions_in(channel_id)
+        body = call.body if isinstance(call.body, dict) else {}
+        error = post_error(permissions)
+        if error is not None:
+            return body, error
+        error = validate_message(body, file_count=len(call.files), creating=True)
+        if error is not None:
+            self.protocol_error(f"post to channel {channel_id} rejected: {error.body()}")
+            return body, error
+        if body.get("embeds") and not permissions & EMBED_LINKS:
+            body = {k: v for k, v in body.items() if k != "embeds"}  # dropped without a word
+            self.dropped_embed_posts += 1
+            if not (body.get("content") or body.get("components") or call.files):
+                return body, EMPTY_MESSAGE
+        return body, None
 
     async def _channel_message(self, call: _Call) -> web.Response:
         channel_id, message_id = call.id("cid"), call.id("mid")
@@ -1002,7 +1142,15 @@ class DiscordStandIn(LoopbackServer):
 
     def gateway_guilds(self) -> list[JSON]:
         """One GUILD_CREATE payload per guild."""
-        return [g.payload(self.bot_user, self.bot_permissions, self.member) for g in self.guilds]
+        return [
+            g.payload(
+                self.bot_user,
+                self.bot_permissions,
+                self.member,
+                {c: [o.payload() for o in found] for c, found in self._overwrites.items()},
+            )
+            for g in self.guilds
+        ]
 
     def gateway_members(self, guild_id: int) -> list[JSON]:
         """The members a GUILD_MEMBERS_CHUNK lists: the bot and the acting member."""
@@ -1097,8 +1245,9 @@ class DiscordStandIn(LoopbackServer):
                     return command, scope is not None
         raise LookupError(f"the bot has not synced a slash command named {name!r}")
 
-    def _app_permissions(self) -> str:
-        return str(self.bot_permissions | MEMBER_PERMISSIONS)
+    def _app_permissions(self, channel_id: int) -> str:
+        """The bot's permissions in the interaction's channel, as Discord sends them."""
+        return str(self.bot_permissions_in(channel_id))
 
     async def _interact(
         self,
@@ -1106,7 +1255,7 @@ class DiscordStandIn(LoopbackServer):
         *,
         name: str,
         data: JSON,
-        guild: StandInGuild,
+        guild: StandInGuild | None,
         channel: StandInChannel,
         user: StandInUser | None,
         message: JSON | None = None,
@@ -1114,30 +1263,36 @@ class DiscordStandIn(LoopbackServer):
         user = user or self.member
         interaction_id = self._snowflake()
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
-        payload: JSON = {
-            "id": str(interaction_id),
-            "application_id": str(self.application_id),
-            "type": kind,
-            "token": token,
-            "version": 1,
-            "guild_id": str(guild.id),
-            "guild": {"id": str(guild.id), "locale": guild.locale, "features": []},
-            "channel_id": str(channel.id),
-            "channel": channel.payload(guild.id, permissions=user.permissions),
-            "member": user.member_payload(with_permissions=True),
-            "app_permissions": self._app_permissions(),
-            "locale": user.locale,
-            "guild_locale": guild.locale,
-            "entitlements": [],
-            "context": 0,
-            "authorizing_integration_owners": {"0": str(guild.id)},
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
-            "data": data,
-        }
+        if guild is None:
+            payload = self._dm_payload(
+                interaction_id=interaction_id,
+                token=token,
+                kind=kind,
+                channel=channel,
+                user=user,
+                data=data,
+            )
+        else:
+            payload = self._guild_payload(
+                interaction_id=interaction_id,
+                token=token,
+                kind=kind,
+                guild=guild,
+                channel=channel,
+                user=user,
+                data=data,
+            )
         if message is not None:
             payload["message"] = message
         rec = InteractionRecord(
-            interaction_id, token, kind, name, guild.id, channel.id, payload, standin=self
+            interaction_id,
+            token,
+            kind,
+            name,
+            guild.id if guild is not None else 0,
+            channel.id,
+            payload,
+            standin=self,
         )
         if message is not None:
             rec.original = self.messages.get(int(message["id"]), message)
@@ -1153,6 +1308,73 @@ class DiscordStandIn(LoopbackServer):
         self.notify()
         return rec
 
+    def _dm_payload(
+        self,
+        *,
+        interaction_id: int,
+        token: str,
+        kind: int,
+        channel: StandInChannel,
+        user: StandInUser,
+        data: JSON,
+    ) -> JSON:
+        """An interaction from a DM with the bot: no guild, no member, a ``user`` instead."""
+        return {
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "channel_id": str(channel.id),
+            "channel": {
+                "id": str(channel.id),
+                "type": 1,
+                "last_message_id": None,
+                "flags": 0,
+                "recipients": [user.payload()],
+            },
+            "user": user.payload(),
+            "app_permissions": str(MEMBER_PERMISSIONS),
+            "locale": user.locale,
+            "entitlements": [],
+            "context": 1,
+            "authorizing_integration_owners": {"1": str(user.id)},
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "data": data,
+        }
+
+    def _guild_payload(
+        self,
+        *,
+        interaction_id: int,
+        token: str,
+        kind: int,
+        guild: StandInGuild,
+        channel: StandInChannel,
+        user: StandInUser,
+        data: JSON,
+    ) -> JSON:
+        return {
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": guild.locale, "features": []},
+            "channel_id": str(channel.id),
+            "channel": channel.payload(guild.id, permissions=user.permissions),
+            "member": user.member_payload(with_permissions=True),
+            "app_permissions": self._app_permissions(channel.id),
+            "locale": user.locale,
+            "guild_locale": guild.locale,
+            "entitlements": [],
+            "context": 0,
+            "authorizing_integration_owners": {"0": str(guild.id)},
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "data": data,
+        }
+
     async def _command_interaction(
         self,
         kind: int,
@@ -1163,8 +1385,11 @@ class DiscordStandIn(LoopbackServer):
         guild_id: int | None,
         channel_id: int | None,
         user: StandInUser | None,
+        in_dm: bool = False,
     ) -> InteractionRecord:
         guild, channel = self._place(guild_id, channel_id)
+        if in_dm:
+            channel = StandInChannel(self._snowflake(), "dm", type=1)
         top, *path = name.split()
         command, is_guild_command = self._find_command(guild.id, top)
         resolved: JSON = {}
@@ -1179,10 +1404,10 @@ class DiscordStandIn(LoopbackServer):
         data: JSON = {"id": command["id"], "name": top, "type": 1, "options": built}
         if resolved:
             data["resolved"] = resolved
-        if is_guild_command:
+        if is_guild_command and not in_dm:
             data["guild_id"] = str(guild.id)
         return await self._interact(
-            kind, name=name, data=data, guild=guild, channel=channel, user=user
+            kind, name=name, data=data, guild=None if in_dm else guild, channel=channel, user=user
         )
 
     async def send_command(
@@ -1193,11 +1418,14 @@ class DiscordStandIn(LoopbackServer):
         guild_id: int | None = None,
         channel_id: int | None = None,
         user: StandInUser | None = None,
+        in_dm: bool = False,
     ) -> InteractionRecord:
         """Run slash command ``name`` ("cmd", "cmd sub" or "cmd group sub") as ``user``.
 
         ``options`` maps option names to values (users, channels and roles by id or as
         :class:`StandInUser`/:class:`StandInChannel`); types come from the synced command.
+        ``in_dm`` sends it from a DM with the bot (no ``guild_id``, no ``member``), as a
+        forged request could even for a server-only command.
         """
         return await self._command_interaction(
             INTERACTION_COMMAND,
@@ -1207,6 +1435,7 @@ class DiscordStandIn(LoopbackServer):
             guild_id=guild_id,
             channel_id=channel_id,
             user=user,
+            in_dm=in_dm,
         )
 
     async def send_autocomplete(
