@@ -22,6 +22,17 @@ MONTHS = (
 )
 
 
+EARLIEST = date(1900, 1, 1)
+"""The earliest date a brief may give."""
+LATEST = date(2999, 12, 31)
+"""The latest date a brief may give.
+
+Between the two, everything the bot computes stays far inside what ``datetime``
+can hold: an instant in UTC, the midnight after an all-day event's last day,
+a reminder up to a year before an event.
+"""
+
+
 class Precision(enum.StrEnum):
     """How precisely a date is known."""
 
@@ -84,6 +95,20 @@ class PartialDate:
         if self.day is not None:
             parts.append(f"{self.day:02d}")
         return "-".join(parts)
+
+
+def check_range(value: "date | PartialDate") -> None:
+    """Raise ``ValueError`` for a date, date and time or partial date outside the brief range."""
+    if isinstance(value, PartialDate):
+        day, shown = value.first_day(), str(value)
+    else:
+        day = value.date() if isinstance(value, datetime) else value
+        shown = value.isoformat()
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(
+            f"{shown} is outside the dates a brief may give "
+            f"({EARLIEST.isoformat()} to {LATEST.isoformat()})"
+        )
 
 
 def day_words(day: date) -> str:

@@ -8,7 +8,7 @@ See docs/briefs.md for the format, field by field.
 
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -21,11 +21,16 @@ from pydantic import (
     model_validator,
 )
 
-from bot.core.dates import PartialDate, exists_locally, local_midnight
+from bot.core.dates import PartialDate, check_range, exists_locally, local_midnight
 
 SCHEMA_VERSION = 1
+MAX_TEXT = 10_000
+"""The longest text field, in characters."""
+MAX_ITEMS = 1_000
+"""The most items any list in a brief may hold (quotes, events, areas...)."""
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=MAX_TEXT)]
 Slug = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64),
@@ -35,11 +40,16 @@ Slug = Annotated[
 def _check_zone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
         raise ValueError(
             f"unknown time zone {name!r}: use an IANA name such as Europe/Berlin"
         ) from None
     return name
+
+
+def _in_range(value: Any) -> Any:
+    check_range(value)
+    return value
 
 
 def _read_partial_date(value: object) -> object:
@@ -53,7 +63,11 @@ def _read_partial_date(value: object) -> object:
 
 
 TimeZoneName = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_zone)]
-PartialDateField = Annotated[PartialDate, BeforeValidator(_read_partial_date)]
+PartialDateField = Annotated[
+    PartialDate, BeforeValidator(_read_partial_date), AfterValidator(_in_range)
+]
+BriefDate = Annotated[date, AfterValidator(_in_range)]
+BriefTime = Annotated[date | datetime, AfterValidator(_in_range)]
 
 
 class Model(BaseModel):
@@ -66,15 +80,15 @@ class External(Model):
     """Evidence from outside the article: what it is, where, and why it is needed."""
 
     title: Text
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    url: Url | None = None
     reason: Text
 
 
 class Evidenced(Model):
     """A fact with its evidence; at least one quote or external reference is required."""
 
-    quotes: list[Text] = Field(default_factory=list)
-    external: list[External] = Field(default_factory=list)
+    quotes: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    external: list[External] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _has_evidence(self) -> Self:
@@ -98,7 +112,7 @@ class TextFact(Evidenced):
 class DateFact(Evidenced):
     """A calendar date."""
 
-    value: date
+    value: BriefDate
 
     @model_validator(mode="before")
     @classmethod
@@ -135,12 +149,12 @@ class Summit(Model):
     time_zone: TimeZoneName
     date: DateFact
     place: TextFact
-    leaders: Annotated[list[Leader], Field(min_length=1)]
+    leaders: Annotated[list[Leader], Field(min_length=1, max_length=MAX_ITEMS)]
     series: TextFact
     summary: Fact
-    characterisation: list[Fact] = Field(default_factory=list)
-    outcomes: Annotated[list[Fact], Field(min_length=1)]
-    context: list[ContextItem] = Field(default_factory=list)
+    characterisation: list[Fact] = Field(default_factory=list, max_length=MAX_ITEMS)
+    outcomes: Annotated[list[Fact], Field(min_length=1, max_length=MAX_ITEMS)]
+    context: list[ContextItem] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class Area(Evidenced):
@@ -168,9 +182,9 @@ class Memorandums(Model):
     """The memorandums of understanding signed at the summit."""
 
     count: CountFact
-    areas: Annotated[list[Area], Field(min_length=1)]
+    areas: Annotated[list[Area], Field(min_length=1, max_length=MAX_ITEMS)]
     note: Fact | None = None
-    follow_ups: list[FollowUp] = Field(default_factory=list)
+    follow_ups: list[FollowUp] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class Event(Evidenced):
@@ -181,10 +195,10 @@ class Event(Evidenced):
     place: Text
     time_zone: TimeZoneName
     all_day: bool
-    start: date | datetime
-    end: date | datetime
+    start: BriefTime
+    end: BriefTime
     why: Text
-    notes: list[Fact] = Field(default_factory=list)
+    notes: list[Fact] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _consistent_times(self) -> Self:
@@ -255,7 +269,7 @@ class Source(Model):
     seed: Text = Field(description="the article's text file, relative to this brief")
     publisher: Text
     headline: Text
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    url: Url | None = None
 
 
 class Brief(Model):
@@ -264,8 +278,8 @@ class Brief(Model):
     schema_version: Literal[1]
     id: Slug
     title: Text
-    as_of: date
+    as_of: BriefDate
     source: Source
     summit: Summit
     mous: Memorandums
-    events: list[Event] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list, max_length=MAX_ITEMS)
