@@ -61,7 +61,9 @@ def open_ledger(settings: Settings) -> Ledger:
         raise PlatformStartError(str(error)) from None
 
 
-async def run_console(runtime: Runtime, console: Console, ledger: Ledger) -> None:
+async def run_console(
+    runtime: Runtime, console: Console, ledger: Ledger, reloader: "Reloader | None" = None
+) -> None:
     """The local console chat, with reminders posted into its channel."""
     from bot.platforms.console.poster import ConsolePoster
     from bot.platforms.console.session import ConsoleSession
@@ -76,6 +78,8 @@ async def run_console(runtime: Runtime, console: Console, ledger: Ledger) -> Non
         runtime.library, runtime.clock, ledger, [poster], timing_from(runtime.settings)
     )
     await scheduler.start()
+    if reloader is not None:
+        reloader.attach(scheduler)
     try:
         history = runtime.settings.prepare_data_dir() / "console_history"
         await session.run(history=history)
@@ -100,10 +104,12 @@ async def run(runtime: Runtime, console: Console) -> None:
         runtime.settings.briefs_dir,
         ", ".join(brief.id for brief in runtime.library.briefs),
     )
+    reloader = Reloader(runtime)
+    reloader.install()
     ledger = open_ledger(runtime.settings)
     log.info("delivery ledger: %s", ledger.url_for_display)
     try:
-        await _run_platforms(runtime, console, ledger)
+        await _run_platforms(runtime, console, ledger, reloader)
     finally:
         ledger.close()
 
@@ -153,21 +159,55 @@ async def reload_briefs(runtime: Runtime, scheduler: ReminderScheduler) -> bool:
     return True
 
 
-def _reload_on_sighup(runtime: Runtime, scheduler: ReminderScheduler) -> None:
-    loop = asyncio.get_running_loop()
-    pending: set[asyncio.Task[bool]] = set()
+class Reloader:
+    """Reloads the briefs on SIGHUP, from the first moment of a run.
 
-    def reload() -> None:
-        task = loop.create_task(reload_briefs(runtime, scheduler))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
+    A SIGHUP that arrives while the platforms are still starting is kept and
+    carried out once the scheduler runs, instead of ending the process (the
+    signal's default).
+    """
 
-    with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
-        loop.add_signal_handler(signal.SIGHUP, reload)
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.scheduler: ReminderScheduler | None = None
+        self.requested = False
+        self._pending: set[asyncio.Task[bool]] = set()
+
+    def install(self) -> None:
+        """Take over SIGHUP on the running loop (nothing on Windows, which has none)."""
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, AttributeError, ValueError):
+            loop.add_signal_handler(signal.SIGHUP, self.request)
+
+    def request(self) -> None:
+        """Reload now, or as soon as the scheduler runs."""
+        if self.scheduler is None:
+            if not self.requested:
+                log.info("SIGHUP received while starting: the briefs are reloaded once started")
+            self.requested = True
+            return
+        task = asyncio.get_running_loop().create_task(reload_briefs(self.runtime, self.scheduler))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    def attach(self, scheduler: ReminderScheduler) -> None:
+        """The scheduler runs: carry out a reload asked for meanwhile."""
+        self.scheduler = scheduler
+        if self.requested:
+            self.requested = False
+            self.request()
 
 
-async def serve_platforms(runtime: Runtime, ledger: Ledger, platforms: Sequence[Platform]) -> None:
+async def serve_platforms(
+    runtime: Runtime,
+    ledger: Ledger,
+    platforms: Sequence[Platform],
+    reloader: Reloader | None = None,
+) -> None:
     """Start every platform, then run one reminder scheduler over all of them until cancelled."""
+    if reloader is None:
+        reloader = Reloader(runtime)
+        reloader.install()
     scheduler = ReminderScheduler(
         runtime.library,
         runtime.clock,
@@ -187,7 +227,7 @@ async def serve_platforms(runtime: Runtime, ledger: Ledger, platforms: Sequence[
             )
             platform.attach(scheduler)
         await scheduler.start()
-        _reload_on_sighup(runtime, scheduler)
+        reloader.attach(scheduler)
         await asyncio.gather(*(platform.serve() for platform in platforms))
     finally:
         await scheduler.stop()
@@ -195,14 +235,16 @@ async def serve_platforms(runtime: Runtime, ledger: Ledger, platforms: Sequence[
             await platform.close()
 
 
-async def _run_platforms(runtime: Runtime, console: Console, ledger: Ledger) -> None:
+async def _run_platforms(
+    runtime: Runtime, console: Console, ledger: Ledger, reloader: Reloader
+) -> None:
     settings = runtime.settings
     if settings.discord_token is None and settings.slack_bot_token is None:
         log.info(
             "no platform token is configured (DISCORD_TOKEN, SLACK_BOT_TOKEN): "
             "running the local console"
         )
-        await run_console(runtime, console, ledger)
+        await run_console(runtime, console, ledger, reloader)
         return
     platforms: list[Platform] = []
     if settings.discord_token is not None:
@@ -220,6 +262,6 @@ async def _run_platforms(runtime: Runtime, console: Console, ledger: Ledger) -> 
     with contextlib.suppress(NotImplementedError):  # not on Windows
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
     try:
-        await serve_platforms(runtime, ledger, platforms)
+        await serve_platforms(runtime, ledger, platforms, reloader)
     except asyncio.CancelledError:
         log.info("stopped")

@@ -1,0 +1,112 @@
+"""The real ``briefbot run`` as a child process, pointed at the loopback stand-ins.
+
+The child's clock is pinned a little before a reminder falls due and runs at
+real speed; the tests wait on what the stand-in records or the log says, with
+generous bounds, never for a fixed time.
+"""
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from tests.platforms.discord_harness import GUILD, TOKEN
+from tests.stand_ins.discord_standin import DiscordStandIn
+
+WAIT = 60.0  # the longest any condition is waited for, on a busy machine
+
+
+def discord_env(
+    fake: DiscordStandIn, data: Path, channels: Iterable[int], **extra: str
+) -> dict[str, str]:
+    """The environment of a bot serving ``fake`` with reminders in ``channels``."""
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DISCORD_", "SLACK_", "BRIEF", "REMIND", "DATABASE_"))
+    }
+    return {
+        **keep,
+        "DISCORD_TOKEN": TOKEN,
+        "DISCORD_GUILD_ID": str(GUILD),
+        "DISCORD_API_BASE_URL": fake.api_base,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DATA_DIR": str(data),
+        "LOG_LEVEL": "INFO",
+        "BRIEFBOT_SPEED": "1",
+        "REMINDER_CHANNEL_IDS": ",".join(str(c) for c in channels),
+        "REMINDER_CLAIM_LEASE": "1s",
+        **extra,
+    }
+
+
+class BotProcess:
+    """One ``python -m bot run`` with its output in ``log``."""
+
+    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+        self.env = dict(env)
+        self.log = log
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        """Start the bot (its output is appended to the log)."""
+        with self.log.open("ab") as handle:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=handle,
+                stderr=handle,
+            )
+
+    def text(self) -> str:
+        """Everything the bot has logged so far."""
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    async def wait_for_log(self, needle: str, count: int = 1) -> None:
+        """Wait until ``needle`` has appeared ``count`` times in the log (at most ``WAIT``)."""
+        deadline = time.monotonic() + WAIT
+        while self.text().count(needle) < count:
+            if self.process is not None and self.process.returncode is not None:
+                raise AssertionError(f"the bot exited before logging {needle!r}:\n{self.tail()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {needle!r} in:\n{self.tail()}")
+            await asyncio.sleep(0.05)
+
+    def tail(self, size: int = 4000) -> str:
+        """The end of the log, for a failure message."""
+        return self.text()[-size:]
+
+    async def kill(self) -> None:
+        """SIGKILL: a crash at this instant."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> int:
+        """SIGTERM, and the exit status."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.terminate()
+        return await asyncio.wait_for(self.process.wait(), WAIT)
+
+
+def discord_posts_per_delivery(fake: DiscordStandIn) -> Counter[tuple[int, str]]:
+    """How many messages each (channel, delivery) got; a delivery is known by its nonce."""
+    return Counter((post.channel_id, str(post.nonce)) for post in fake.posts)
+
+
+def assert_exactly_once(posts: Counter[tuple[int, str]], channels: Iterable[int], log: str) -> None:
+    """Every channel got its reminder, and no (channel, delivery) got it twice."""
+    wanted = set(channels)
+    reached = {channel for channel, _ in posts}
+    assert reached == wanted, f"lost in {sorted(wanted - reached)}:\n{log[-3000:]}"
+    doubled = [key for key, count in posts.items() if count > 1]
+    assert not doubled, f"doubled: {doubled}:\n{log[-3000:]}"
