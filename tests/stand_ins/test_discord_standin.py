@@ -18,6 +18,12 @@ import discord
 import pytest
 from discord import app_commands
 
+from .discord_permissions import (
+    EMBED_LINKS,
+    INVITE_PERMISSIONS,
+    READ_MESSAGE_HISTORY,
+    VIEW_CHANNEL,
+)
 from .discord_standin import DiscordStandIn, point_discord_py_at
 
 TOKEN = "stand-in.test.token"
@@ -539,5 +545,131 @@ def test_unhandled_route_and_double_ack_are_reported() -> None:
             with pytest.raises(AssertionError, match="GET /guilds/1/roles"):
                 standin.assert_clean()
             assert any("second callback" in e for e in standin.protocol_errors)
+
+    run(main)
+
+
+class FakeMonotonic:
+    """A clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_nonce_window_passes_on_the_injected_clock() -> None:
+    async def main() -> None:
+        clock = FakeMonotonic()
+        async with (
+            DiscordStandIn(token=TOKEN, monotonic=clock, nonce_window=300.0) as standin,
+            running_bot(standin) as bot,
+        ):
+            channel = text_channel(bot, standin)
+            first = await channel.send("reminder", nonce="delivery-1")
+            clock.now += 299.0
+            again = await channel.send("reminder", nonce="delivery-1")
+            assert again.id == first.id, "within the window: the first message comes back"
+            clock.now += 1.0
+            late = await channel.send("reminder", nonce="delivery-1")
+            assert late.id != first.id, "after the window the same nonce posts again"
+            standin.expire_nonces()
+            forgotten = await channel.send("reminder", nonce="delivery-1")
+            assert forgotten.id not in (first.id, late.id)
+            assert len(standin.posts) == 3
+            assert standin.deduplicated_posts == 1
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_bot_permissions_per_channel_as_discord_applies_them() -> None:
+    async def main() -> None:
+        ids = [1_300_000_000_000_000_101, 1_300_000_000_000_000_102, 1_300_000_000_000_000_103]
+        channels = list(zip(ids, ["general", "hidden", "plain"], strict=True))
+        async with DiscordStandIn(token=TOKEN, channels=channels) as standin:
+            general, hidden, plain = ids
+            standin.set_bot_permissions(general, deny=READ_MESSAGE_HISTORY)
+            standin.set_bot_permissions(hidden, deny=VIEW_CHANNEL)
+            standin.set_bot_permissions(plain, deny=EMBED_LINKS)
+            assert standin.bot_permissions_in(general) & INVITE_PERMISSIONS == (
+                INVITE_PERMISSIONS & ~READ_MESSAGE_HISTORY
+            )
+            async with running_bot(standin) as bot:
+                cached = [bot.get_channel(i) for i in ids]
+                assert all(isinstance(c, discord.TextChannel) for c in cached)
+                guild = bot.get_guild(standin.guild.id)
+                assert guild is not None
+                assert guild.me is not None
+                seen = [
+                    c.permissions_for(guild.me)
+                    for c in cached
+                    if isinstance(c, discord.TextChannel)
+                ]
+                # Without View Channel every channel permission is implicitly denied.
+                assert [p.read_message_history for p in seen] == [False, False, True]
+                assert [p.view_channel for p in seen] == [True, False, True]
+                assert [p.embed_links for p in seen] == [True, False, False]
+
+                posted = await bot.http.send_message(general, params=_content("one"))
+                assert await bot.http.logs_from(general, 100) == [], "blind, and no error"
+                assert posted["id"] in {p.message["id"] for p in standin.posts}
+                with pytest.raises(discord.Forbidden) as hidden_history:
+                    await bot.http.logs_from(hidden, 100)
+                assert hidden_history.value.code == 50001
+                with pytest.raises(discord.Forbidden) as hidden_post:
+                    await bot.http.send_message(hidden, params=_content("two"))
+                assert hidden_post.value.code == 50001
+
+                channel = cached[2]
+                assert isinstance(channel, discord.TextChannel)
+                sent = await channel.send("text", embed=discord.Embed(title="dropped"))
+                assert sent.embeds == []
+                assert sent.content == "text"
+                assert standin.dropped_embed_posts == 1
+
+                rec = await standin.send_command("ping", {"source": "news"}, channel_id=general)
+                assert not int(rec.payload["app_permissions"]) & READ_MESSAGE_HISTORY
+                await rec.wait_response(TIMEOUT)
+                standin.assert_clean()
+
+    run(main)
+
+
+def _content(text: str) -> Any:
+    from discord.http import handle_message_parameters
+
+    with handle_message_parameters(content=text) as params:
+        return params
+
+
+def test_history_omits_nonces_and_pages_through_chatter() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin) as bot:
+            channel = text_channel(bot, standin)
+            mine = await channel.send("mine", nonce="n-1")
+            standin.add_chatter(channel.id, 250)
+            seen = [m async for m in channel.history(limit=None, after=discord.Object(0))]
+            assert len(seen) == 251
+            assert seen[0].id == mine.id
+            assert seen[0].nonce is None
+            assert {m.author.id for m in seen[1:]} == {standin.member.id}
+            pages = [r for r in standin.requests if r.method == "GET" and "messages" in r.path]
+            assert len(pages) == 3
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_connection_reset_after_the_post_is_stored() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin) as bot:
+            standin.reset_next("POST", POST_PATH)
+            with pytest.raises((aiohttp.ClientError, OSError)):
+                await text_channel(bot, standin).send("lost reply", nonce="n-2")
+            assert [p.json["content"] for p in standin.posts] == ["lost reply"]
+            assert standin.injected_fault_count == 1
+            standin.assert_clean()
 
     run(main)
