@@ -2,11 +2,9 @@
 
 import asyncio
 import logging
-from http import HTTPStatus
 
 import aiohttp
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -17,6 +15,7 @@ from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.cache import RenderCache
 from bot.platforms.slack.blocks import Block, fallback_text, reply_blocks
 from bot.platforms.slack.handlers import register
+from bot.platforms.slack.http import ConnectionGuard, GuardedSite, HttpLimits, guarded_runner
 from bot.platforms.slack.poster import BotIdentity, SlackPoster, web_client
 
 log = logging.getLogger(__name__)
@@ -31,20 +30,6 @@ HISTORY_WARNING = (
 )
 
 
-@web.middleware
-async def log_refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Log each request refused for its signature or timestamp (never the secret itself)."""
-    response = await handler(request)
-    if response.status == HTTPStatus.UNAUTHORIZED:
-        log.warning(
-            "Slack: refused a request to %s from %s (401): its signature is wrong or its "
-            "timestamp is more than 5 minutes off",
-            request.path,
-            request.remote,
-        )
-    return response
-
-
 class SlackStartError(PlatformStartError):
     """Slack could not be started; the message says why, without secrets."""
 
@@ -54,12 +39,20 @@ class SlackPlatform:
 
     name = "Slack"
 
-    def __init__(self, runtime: Runtime, ledger: Ledger, *, host: str = "0.0.0.0") -> None:  # noqa: S104 (Slack calls in from outside)
+    def __init__(
+        self,
+        runtime: Runtime,
+        ledger: Ledger,
+        *,
+        host: str = "0.0.0.0",  # noqa: S104 (Slack calls in from outside)
+        http_limits: HttpLimits | None = None,
+    ) -> None:
         settings = runtime.settings
         assert settings.slack_bot_token is not None
         self.runtime = runtime
         self.ledger = ledger
         self.host = host
+        self.http_limits = http_limits or HttpLimits()
         self.api = (settings.slack_api_base_url or DEFAULT_API).rstrip("/") + "/"
         # Retries ``ratelimited`` only: retrying a lost reply would post twice (see web_client).
         self.client = web_client(settings.slack_bot_token.reveal(), self.api)
@@ -88,6 +81,7 @@ class SlackPlatform:
         self.warnings: list[str] = []
         self.scheduler: ReminderScheduler | None = None
         self.http_port: int | None = None
+        self.http_guard: ConnectionGuard | None = None
         self._handler: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self._stopped = asyncio.Event()
@@ -158,10 +152,9 @@ class SlackPlatform:
     async def _start_http(self) -> None:
         port = self.runtime.settings.slack_http_port
         web_app = self.app.web_app(path=EVENTS_PATH, port=port)
-        web_app.middlewares.append(log_refusals)
-        self._runner = web.AppRunner(web_app, access_log=None)
+        self._runner, self.http_guard = guarded_runner(web_app, self.http_limits)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, port)
+        site = GuardedSite(self._runner, self.host, port, self.http_guard)
         try:
             await site.start()
         except OSError as error:
@@ -169,9 +162,7 @@ class SlackPlatform:
             raise SlackStartError(
                 f"cannot listen on SLACK_HTTP_PORT {port}: {error.strerror}"
             ) from None
-        server = site._server  # the bound socket tells which port 0 became
-        sockets = getattr(server, "sockets", None) or []
-        self.http_port = sockets[0].getsockname()[1] if sockets else port
+        self.http_port = site.port  # the bound port, when SLACK_HTTP_PORT is 0
         log.info(
             "Slack: listening for signed requests at http://%s:%s%s",
             self.host,
