@@ -16,7 +16,8 @@ from bot.app import Runtime
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.delivery.ledger import Ledger
-from bot.platforms.discord.runner import run_discord
+from bot.platforms.discord.client import BriefBot
+from bot.platforms.discord.runner import configure_endpoints, run_discord
 from bot.settings import Secret, Settings
 from tests.conftest import BRIEFS
 from tests.stand_ins.discord_standin import DiscordStandIn
@@ -108,3 +109,33 @@ class LogCapture(logging.Handler):
         finally:
             root.removeHandler(self)
             root.setLevel(old_level)
+
+
+@contextlib.asynccontextmanager
+async def connected_bot(standin: DiscordStandIn, runtime: Runtime) -> AsyncIterator[BriefBot]:
+    """A logged-in ``BriefBot`` on the gateway, ready (guilds cached), without the scheduler."""
+    old_base = discord.http.Route.BASE
+    old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    runtime.settings.prepare_data_dir()
+    configure_endpoints(runtime.settings)
+    ledger = Ledger.open(runtime.settings.database)
+    bot = BriefBot(runtime, ledger, guild_ready_timeout=0.05)
+    runner = asyncio.create_task(bot.start(standin.token))
+    ready = asyncio.create_task(bot.wait_until_ready())
+    try:
+        done, _ = await asyncio.wait(
+            {runner, ready}, timeout=TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
+        if runner in done:
+            runner.result()
+        if ready not in done:
+            raise TimeoutError("the bot did not become ready")
+        yield bot
+    finally:
+        ready.cancel()
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(runner, TIMEOUT)
+        ledger.close()
+        discord.http.Route.BASE = old_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
