@@ -67,9 +67,12 @@ def test_find_post_searches_every_page_since_the_claim() -> None:
             assert await poster.find_post("C0001", NONCE, since=since) == ts
             pages = [r for r in slack.requests if r.method == "conversations.history"]
             assert len(pages) == 2, "300 newer messages and the post: two pages of 200"
+            assert all(r.params["limit"] == "200" for r in pages)
             assert all(r.params["include_all_metadata"] in ("1", "true") for r in pages)
             assert await poster.find_post("C0001", "another-nonce", since=since) is None
-            later = datetime.now(UTC) + timedelta(seconds=1)
+            skewed = datetime.now(UTC) + timedelta(minutes=1)  # this host's clock ahead
+            assert await poster.find_post("C0001", NONCE, since=skewed) == ts
+            later = datetime.now(UTC) + timedelta(minutes=10)
             assert await poster.find_post("C0001", NONCE, since=later) is None
             slack.assert_clean()
 
@@ -148,3 +151,23 @@ def test_slack_sdks_default_retries_would_post_twice() -> None:
             assert len(slack.posts) == 2
 
     run(main)
+
+
+def test_find_post_stops_after_its_page_bound_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("bot.platforms.slack.poster.HISTORY_PAGES", 2)
+
+    async def main() -> None:
+        async with standin() as slack:
+            poster = poster_for(slack)
+            since = a_moment_ago()
+            await poster.post("C0001", REMINDER, nonce=NONCE)
+            slack.add_chatter("C0001", 450)
+            assert await poster.find_post("C0001", NONCE, since=since) is None
+            assert sum(r.method == "conversations.history" for r in slack.requests) == 2
+
+    with caplog.at_level("WARNING", logger="bot.platforms.slack.poster"):
+        run(main)
+    (warning,) = caplog.records
+    assert "after 2 pages" in warning.getMessage()

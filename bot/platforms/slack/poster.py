@@ -10,7 +10,7 @@ by page, for the bot's own message carrying that nonce.
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -30,6 +30,9 @@ RATE_LIMIT_RETRIES = 3
 EVENT_TYPE = "briefbot_reminder"
 HISTORY_PAGE = 200  # messages per conversations.history page
 HISTORY_PAGES = 50  # at most this many pages per search (10,000 messages)
+# Slack stamps a message with its own clock: search from a little before ``since`` so that
+# this host's clock running ahead of Slack's cannot hide a post (the nonce still decides).
+CLOCK_MARGIN = timedelta(minutes=5)
 GONE = {
     "channel_not_found": "the channel is gone or the bot cannot see it (channel_not_found)",
     "not_in_channel": "the bot is not a member of the channel (not_in_channel)",
@@ -132,7 +135,11 @@ class SlackPoster:
         return str(timestamp) if timestamp else None
 
     async def find_post(self, channel_id: str, nonce: str, *, since: datetime) -> str | None:
-        """The ts of the bot's own post carrying ``nonce`` since ``since``, searching every page."""
+        """The ts of the bot's own post carrying ``nonce`` since ``since``, searching every page.
+
+        The search starts :data:`CLOCK_MARGIN` before ``since``, in case Slack's clock is
+        behind this host's.
+        """
         identity = await self._identity()
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
@@ -157,7 +164,7 @@ class SlackPoster:
         try:
             return await self.client.conversations_history(
                 channel=channel_id,
-                oldest=slack_ts(since),
+                oldest=slack_ts(since - CLOCK_MARGIN),
                 limit=HISTORY_PAGE,
                 include_all_metadata=True,
                 cursor=cursor,
