@@ -188,6 +188,7 @@ class Subscription:
     reason: str | None
     created_at: datetime
     updated_at: datetime
+    warning: str | None = None  # what the bot cannot do there (a missing permission or scope)
 
 
 class Ledger:
@@ -460,6 +461,15 @@ class Ledger:
             )
         return result.rowcount > 0
 
+    def set_warning(self, platform: str, channel_id: str, warning: str | None) -> None:
+        """Record (or clear, with None) what the bot cannot do in a subscribed channel."""
+        with self._write() as connection:
+            connection.execute(
+                update(subscriptions)
+                .where(_subscription_is(platform, channel_id))
+                .values(warning=None if warning is None else _clip(warning))
+            )
+
     def subscriptions(
         self, *, platform: str | None = None, guild_id: str | None = None
     ) -> list[Subscription]:
@@ -720,6 +730,7 @@ def _subscription(row: Row[Any]) -> Subscription:
         reason=values["reason"],
         created_at=values["created_at"],
         updated_at=values["updated_at"],
+        warning=values["warning"],
     )
 
 

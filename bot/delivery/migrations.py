@@ -146,11 +146,18 @@ def _subscriptions_v2(metadata: MetaData) -> Table:
     )
 
 
+def _subscriptions_v3(metadata: MetaData) -> Table:
+    """Subscriptions since migration 3: with a warning about what the bot cannot do there."""
+    table = _subscriptions_v2(metadata)
+    table.append_column(Column("warning", Text))
+    return table
+
+
 # The current shape of every table, for the ledger's queries.
 metadata = MetaData()
 schema_version = _schema_version_table(metadata)
 deliveries = _deliveries_v1(metadata)
-subscriptions = _subscriptions_v2(metadata)
+subscriptions = _subscriptions_v3(metadata)
 
 
 @dataclass(frozen=True)
@@ -170,9 +177,14 @@ def _create_subscriptions(connection: Connection) -> None:
     _subscriptions_v2(MetaData()).create(connection)
 
 
+def _add_subscription_warning(connection: Connection) -> None:
+    connection.exec_driver_sql("ALTER TABLE subscriptions ADD COLUMN warning TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "deliveries", _create_deliveries),
     Migration(2, "subscriptions", _create_subscriptions),
+    Migration(3, "subscriptions.warning", _add_subscription_warning),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -22,6 +22,15 @@ class ScheduleReport:
     deliveries: list[Delivery]
     subscriptions: list[Subscription]
 
+    @property
+    def warnings(self) -> list[str]:
+        """Where exactly-once delivery cannot hold, as the running bot last found it."""
+        return [
+            f"{s.platform}:{s.channel_id}: {s.warning}"
+            for s in self.subscriptions
+            if s.warning and s.state == "active"
+        ]
+
     def to_json(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
         return {
@@ -57,9 +66,11 @@ class ScheduleReport:
                     "state": s.state,
                     "source": s.source,
                     "reason": s.reason,
+                    "warning": s.warning,
                 }
                 for s in self.subscriptions
             ],
+            "warnings": self.warnings,
         }
 
 
@@ -70,9 +81,12 @@ def schedule_report(
     reminders = plan(library, settings.reminder_offsets, settings.reminder_all_day_at)
     subscriptions = ledger.subscriptions()
     channels = [f"{s.platform}:{s.channel_id}" for s in subscriptions if s.state == "active"]
-    for channel in settings.reminder_channel_ids:
-        if f"discord:{channel}" not in channels:
-            channels.append(f"discord:{channel}")
+    named = [("discord", c) for c in settings.reminder_channel_ids] + [
+        ("slack", c) for c in settings.slack_reminder_channel_ids
+    ]
+    for platform, channel in named:
+        if f"{platform}:{channel}" not in channels:
+            channels.append(f"{platform}:{channel}")
     return ScheduleReport(
         now=now,
         upcoming=[r for r in reminders if r.due_at > now],

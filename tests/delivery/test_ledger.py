@@ -144,6 +144,48 @@ def test_migrates_an_empty_database_to_the_latest_version(backend: Backend, ledg
         engine.dispose()
 
 
+def test_a_ledger_of_the_previous_release_is_upgraded_without_losing_a_row(
+    backend: Backend,
+) -> None:
+    """Version 2 (no subscription warnings) moves to the latest; its rows stay as they were."""
+    if backend.name == "sqlite":
+        Path(str(make_url(backend.url).database)).parent.mkdir(parents=True)
+    engine = backend.raw_engine()
+    try:
+        with engine.begin() as connection:
+            schema_version.create(connection)
+            for step in MIGRATIONS[:2]:
+                step.apply(connection)
+                connection.execute(
+                    insert(schema_version).values(
+                        version=step.version, description=step.description
+                    )
+                )
+            connection.exec_driver_sql(
+                "INSERT INTO subscriptions (platform, channel_id, guild_id, source, state, "
+                "reason, created_at, updated_at) VALUES ('discord', '42', NULL, 'command', "
+                "'broken', 'gone', '2017-06-30 07:00:00', '2017-06-30 07:00:00')"
+            )
+    finally:
+        engine.dispose()
+    upgraded = backend.open()
+    try:
+        assert upgraded.schema_version() == LATEST_VERSION
+        (kept,) = upgraded.subscriptions()
+        assert (kept.channel_id, kept.state, kept.reason, kept.warning) == (
+            "42",
+            "broken",
+            "gone",
+            None,
+        )
+        upgraded.set_warning("discord", "42", "missing Read Message History")
+        assert upgraded.subscriptions()[0].warning == "missing Read Message History"
+        upgraded.set_warning("discord", "42", None)
+        assert upgraded.subscriptions()[0].warning is None
+    finally:
+        upgraded.close()
+
+
 def test_reopening_changes_nothing(backend: Backend, ledger: Ledger) -> None:
     assert claim(ledger) is ClaimOutcome.NEW
     ledger.close()

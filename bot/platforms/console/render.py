@@ -128,7 +128,7 @@ def schedule_tables(report: "ScheduleReport") -> list[RenderableType]:
     if not report.deliveries:
         recent.add_row("\u2014", "none yet", "", "", "")
     subscriptions = Table(title="Channels", title_justify="left")
-    for column in ("Channel", "State", "Subscribed by", "Reason"):
+    for column in ("Channel", "State", "Subscribed by", "Reason", "Warning"):
         subscriptions.add_column(column)
     for sub in report.subscriptions:
         subscriptions.add_row(
@@ -136,5 +136,15 @@ def schedule_tables(report: "ScheduleReport") -> list[RenderableType]:
             Text(sub.state, style="green" if sub.state == "active" else "red"),
             sub.source,
             sub.reason or "",
+            Text(sub.warning or "", style="yellow"),
         )
-    return [upcoming, recent, subscriptions]
+    shown: list[RenderableType] = [upcoming, recent, subscriptions]
+    if report.warnings:
+        shown.append(
+            Text(
+                "Exactly once cannot hold everywhere:\n"
+                + "\n".join(f"  {warning}" for warning in report.warnings),
+                style="yellow",
+            )
+        )
+    return shown
