@@ -223,6 +223,26 @@ def test_throttled_log_counts_what_it_leaves_out(caplog: pytest.LogCaptureFixtur
     messages = [record.getMessage() for record in caplog.records]
     assert messages == [
         "aborted x",
-        "Slack HTTP: 99 more like these in the last 11 s were not logged",
+        "Slack HTTP: 99 more like these in the last 11.0 s were not logged",
         "aborted y",
     ]
+
+
+def test_throttled_log_counts_at_the_window_end_when_all_is_quiet(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    throttled = ThrottledLog(0.2)
+
+    def summaries() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "more like these" in r.getMessage()]
+
+    async def main() -> None:
+        for n in range(5):
+            throttled.warning("aborted %d", n)
+        await asyncio.wait_for(_until(lambda: bool(summaries())), WAIT)
+
+    with caplog.at_level(logging.WARNING, logger="bot.platforms.slack.http"):
+        run(main)
+    assert caplog.records[0].getMessage() == "aborted 0"
+    (summary,) = summaries()
+    assert summary.startswith("Slack HTTP: 4 more like these in the last ")

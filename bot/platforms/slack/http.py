@@ -11,6 +11,7 @@ then one line counting what was left out.
 """
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -40,7 +41,11 @@ class HttpLimits:
 
 
 class ThrottledLog:
-    """Warnings of one kind, at most ``burst`` per ``interval`` seconds, then a count."""
+    """Warnings of one kind, at most ``burst`` per ``interval`` seconds, then a count.
+
+    What was left out is counted in one line when the window ends: at the next warning,
+    or from a timer on the running loop if there is one.
+    """
 
     def __init__(
         self, interval: float, burst: int = 1, clock: Callable[[], float] = time.monotonic
@@ -51,23 +56,36 @@ class ThrottledLog:
         self._window_start = -float("inf")
         self._logged = 0
         self._dropped = 0
+        self._timer: asyncio.TimerHandle | None = None
 
     def warning(self, message: str, *args: object) -> None:
         """Log ``message`` unless this window's lines are spent; then only count it."""
         now = self.clock()
         if now - self._window_start >= self.interval:
-            if self._dropped:
-                log.warning(
-                    "Slack HTTP: %d more like these in the last %.0f s were not logged",
-                    self._dropped,
-                    now - self._window_start,
-                )
-            self._window_start, self._logged, self._dropped = now, 0, 0
+            self.flush()
+            self._window_start, self._logged = now, 0
         if self._logged < self.burst:
             self._logged += 1
             log.warning(message, *args)
-        else:
-            self._dropped += 1
+            return
+        self._dropped += 1
+        if self._timer is None:
+            with contextlib.suppress(RuntimeError):  # no running loop: the next warning tells
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_later(self._window_start + self.interval - now, self.flush)
+
+    def flush(self) -> None:
+        """Log how many warnings were left out since the last line, if any."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._dropped:
+            log.warning(
+                "Slack HTTP: %d more like these in the last %.1f s were not logged",
+                self._dropped,
+                self.clock() - self._window_start,
+            )
+            self._dropped = 0
 
 
 class _Guarded(asyncio.Protocol):
