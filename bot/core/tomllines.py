@@ -108,7 +108,7 @@ MAX_DEPTH = 32
 MAX_KEY_PARTS = 32
 """The most parts a dotted key or table name may have (``a.b.c`` has 3)."""
 
-_NORMAL = re.compile(r"[\[\]{}=,.\"'#\n]")
+_NORMAL = re.compile(r"[\[{]+|[\]}]+|\.+|[=,\"'#\n]")  # runs of brackets at once
 _BASIC = re.compile(r"[\"\\]")
 _MULTI_BASIC = re.compile(r"\\.|\"\"\"", re.DOTALL)
 
@@ -129,19 +129,20 @@ def shape_problem(text: str) -> tuple[int, str] | None:
     parts = 1
     position = 0
     while match := _NORMAL.search(text, position):
-        char = match.group()
+        found = match.group()
+        char = found[0]
         position = match.end()
         if char in "[{":
-            depth += 1
+            depth += len(found)
             parts = 1
             if depth > MAX_DEPTH:
                 message = f"arrays or inline tables nest deeper than {MAX_DEPTH}"
                 return _line(text, position), message
         elif char in "]}":
-            depth = max(depth - 1, 0)
+            depth = max(depth - len(found), 0)
             parts = 1
         elif char == ".":
-            parts += 1
+            parts += len(found)
             if parts > MAX_KEY_PARTS:
                 message = f"a dotted key has more than {MAX_KEY_PARTS} parts"
                 return _line(text, position), message
