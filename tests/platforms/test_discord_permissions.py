@@ -79,12 +79,17 @@ def test_start_up_warns_once_per_channel_and_keeps_the_warnings(
                 serving = asyncio.create_task(platform.serve())
                 try:
                     await eventually(lambda: len(platform.permission_warnings) == 3, "warnings")
+                    warned = list(platform.permission_warnings)
+                    fake.set_bot_permissions(NEWS)  # an admin fixes #news while the bot runs
+                    await fake.dispatch_channel_update(NEWS)
+                    await eventually(lambda: len(platform.permission_warnings) == 2, "a recheck")
                 finally:
                     await platform.close()
                     with contextlib.suppress(asyncio.CancelledError):
                         await serving
                     ledger.close()
-            general, news, unknown = platform.permission_warnings
+            general, news, unknown = warned
+            assert platform.permission_warnings == [general, unknown]
             assert f"#general ({CHANNEL})" in general
             assert "no Read Message History" in general
             assert DOUBLED in general
@@ -95,7 +100,7 @@ def test_start_up_warns_once_per_channel_and_keeps_the_warnings(
             assert str(CHANNEL + 9) in unknown
             assert "not in any server" in unknown
             warnings = [line for line in capture.lines if line.startswith("WARNING")]
-            for expected in platform.permission_warnings:
+            for expected in warned:
                 assert sum(expected in line for line in warnings) == 1, "one line per channel"
             assert not any("Traceback" in line for line in capture.lines)
             fake.assert_clean()

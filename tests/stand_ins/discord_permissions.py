@@ -35,6 +35,53 @@ EMBED_LINKS = 1 << 14
 READ_MESSAGE_HISTORY = 1 << 16
 ALL_PERMISSIONS = (1 << 53) - 1
 INVITE_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY
+SEND_TTS_MESSAGES = 1 << 12
+ATTACH_FILES = 1 << 15
+MENTION_EVERYONE = 1 << 17
+#: The permissions that only mean something inside a channel (text, voice, stage, threads).
+_CHANNEL_BITS = (
+    0,
+    4,
+    6,
+    8,
+    9,
+    13,
+    18,
+    20,
+    21,
+    22,
+    23,
+    24,
+    25,
+    28,
+    29,
+    31,
+    32,
+    34,
+    35,
+    36,
+    37,
+    38,
+    39,
+    42,
+    45,
+    46,
+    49,
+    50,
+    51,
+    52,
+)
+CHANNEL_PERMISSIONS = sum(1 << bit for bit in _CHANNEL_BITS) | (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | SEND_TTS_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | MENTION_EVERYONE
+)
+#: What a message carries beyond its text, denied with Send Messages.
+MESSAGE_EXTRAS = SEND_TTS_MESSAGES | EMBED_LINKS | ATTACH_FILES | MENTION_EVERYONE
 
 MISSING_ACCESS = DiscordError(403, 50001, "Missing Access")
 
@@ -97,6 +144,16 @@ def channel_permissions(
     own = next((o for o in overwrites if o.type == MEMBER_OVERWRITE and o.id == member_id), None)
     if own is not None:
         permissions = (permissions & ~own.deny) | own.allow
+    return implicit(permissions)
+
+
+def implicit(permissions: int) -> int:
+    """Discord's implicit denials: no View Channel denies the channel's other permissions;
+    no Send Messages denies what only a message can carry (embeds, files, mentions, TTS)."""
+    if not permissions & VIEW_CHANNEL:
+        return permissions & ~CHANNEL_PERMISSIONS
+    if not permissions & SEND_MESSAGES:
+        return permissions & ~MESSAGE_EXTRAS
     return permissions
 
 

@@ -19,6 +19,7 @@ import pytest
 from discord import app_commands
 
 from .discord_permissions import (
+    CHANNEL_PERMISSIONS,
     EMBED_LINKS,
     INVITE_PERMISSIONS,
     READ_MESSAGE_HISTORY,
@@ -673,3 +674,8 @@ def test_connection_reset_after_the_post_is_stored() -> None:
             standin.assert_clean()
 
     run(main)
+
+
+def test_channel_permission_bits_match_discord_py() -> None:
+    assert discord.Permissions.all_channel().value == CHANNEL_PERMISSIONS
+    assert INVITE_PERMISSIONS == 84992

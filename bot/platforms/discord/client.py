@@ -91,6 +91,8 @@ class BriefBot(discord.Client):
 
         Reads the bot's permissions from the gateway's cache; the result is kept
         in ``permission_warnings`` (one line per channel) for ``briefbot schedule``.
+        Run when the gateway is ready, when a channel or role changes, and after
+        ``/reminders subscribe`` and ``unsubscribe``; a warning is logged when it first appears.
         """
         channel_ids = await asyncio.to_thread(self.ledger.active_channels, "discord")
         warnings: list[str] = []
@@ -108,11 +110,21 @@ class BriefBot(discord.Client):
             warning = channel_warning(channel.name, channel_id, channel.permissions_for(me))
             if warning is not None:
                 warnings.append(warning)
-        if warnings != self.permission_warnings:
-            for warning in warnings:
+        for warning in warnings:
+            if warning not in self.permission_warnings:  # each once, not on every check
                 log.warning("%s", warning)
         self.permission_warnings = warnings
         return warnings
+
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        """A channel's overwrites may have changed: check the permissions again."""
+        await self.check_permissions()
+
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        """A role's permissions may have changed: check the permissions again."""
+        await self.check_permissions()
 
     async def on_resumed(self) -> None:
         """Note a resumed gateway session."""

@@ -88,6 +88,7 @@ async def subscribe(interaction: Interaction, channel: discord.TextChannel | Non
     permissions = _permissions_in(interaction, target)
     warning = admin_warning(target, permissions) if permissions is not None else None
     await _private(interaction, f"{text}\n{warning}" if warning else text)
+    await bot.check_permissions()
 
 
 @group.command(name="unsubscribe", description="Stop reminders in a channel (default: this one)")
@@ -102,6 +103,7 @@ async def unsubscribe(interaction: Interaction, channel: discord.TextChannel | N
         await _private(interaction, f"<#{target}> will get no more reminders.")
     else:
         await _private(interaction, f"<#{target}> was not subscribed to reminders.")
+    await _bot(interaction).check_permissions()
 
 
 @group.command(name="list", description="Upcoming reminders, channels and recent deliveries")
