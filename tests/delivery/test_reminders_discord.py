@@ -89,6 +89,11 @@ def test_reminders_fire_at_their_virtual_times_in_order(
                 assert post.json["allowed_mentions"] == {"parse": []}
                 assert post.nonce is not None
                 assert len(str(post.nonce)) <= 25
+                (row,) = post.json["components"]
+                (button,) = row["components"]
+                assert button["label"] == "Sources"
+                assert button["custom_id"].startswith(f"rem:{post.nonce}:")
+                assert str(post.nonce) not in footer(post), "the nonce is never shown"
             body = post.json["embeds"][0]
             assert "Why it matters" in [field["name"] for field in body["fields"]]
             assert "/next-meeting" in str(body)
