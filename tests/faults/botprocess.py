@@ -13,24 +13,48 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from tests.platforms.discord_harness import GUILD, TOKEN
+from tests.platforms.slack_harness import APP_TOKEN, BOT_TOKEN
 from tests.stand_ins.discord_standin import DiscordStandIn
+from tests.stand_ins.slack_standin import SlackStandIn
 
 WAIT = 60.0  # the longest any condition is waited for, on a busy machine
+
+
+def _clean_environment() -> dict[str, str]:
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DISCORD_", "SLACK_", "BRIEF", "REMIND", "DATABASE_"))
+    }
+
+
+def slack_env(
+    fake: SlackStandIn, data: Path, channels: Iterable[str], **extra: str
+) -> dict[str, str]:
+    """The environment of a bot serving ``fake`` over Socket Mode with reminders in ``channels``."""
+    return {
+        **_clean_environment(),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_BASE_URL": fake.api_base,
+        "DATA_DIR": str(data),
+        "LOG_LEVEL": "INFO",
+        "BRIEFBOT_SPEED": "1",
+        "SLACK_REMINDER_CHANNEL_IDS": ",".join(channels),
+        "REMINDER_CLAIM_LEASE": "1s",
+        **extra,
+    }
 
 
 def discord_env(
     fake: DiscordStandIn, data: Path, channels: Iterable[int], **extra: str
 ) -> dict[str, str]:
     """The environment of a bot serving ``fake`` with reminders in ``channels``."""
-    keep = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DISCORD_", "SLACK_", "BRIEF", "REMIND", "DATABASE_"))
-    }
     return {
-        **keep,
+        **_clean_environment(),
         "DISCORD_TOKEN": TOKEN,
         "DISCORD_GUILD_ID": str(GUILD),
         "DISCORD_API_BASE_URL": fake.api_base,
@@ -103,7 +127,23 @@ def discord_posts_per_delivery(fake: DiscordStandIn) -> Counter[tuple[int, str]]
     return Counter((post.channel_id, str(post.nonce)) for post in fake.posts)
 
 
-def assert_exactly_once(posts: Counter[tuple[int, str]], channels: Iterable[int], log: str) -> None:
+def slack_posts_per_delivery(fake: SlackStandIn) -> Counter[tuple[str, str]]:
+    """How many messages each (channel, delivery) got; a delivery is known by the nonce
+    in its message metadata."""
+    counted: Counter[tuple[str, str]] = Counter()
+    for post in fake.posts:
+        metadata = post.message.get("metadata") or {}
+        nonce = (metadata.get("event_payload") or {}).get("nonce")
+        counted[(post.channel, str(nonce))] += 1
+    return counted
+
+
+Channel = TypeVar("Channel", int, str)
+
+
+def assert_exactly_once(
+    posts: Counter[tuple[Channel, str]], channels: Iterable[Channel], log: str
+) -> None:
     """Every channel got its reminder, and no (channel, delivery) got it twice."""
     wanted = set(channels)
     reached = {channel for channel, _ in posts}
