@@ -2,6 +2,7 @@
 
 import enum
 import re
+import reprlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -58,7 +59,8 @@ class PartialDate:
         """Read ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; raise ``ValueError`` otherwise."""
         match = _PARTIAL.match(text.strip())
         if not match:
-            raise ValueError(f"{text!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
+            shown = reprlib.repr(text)  # a few characters of a long text
+            raise ValueError(f"{shown} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
         year, month, day = (int(part) if part else None for part in match.groups())
         assert year is not None
         try:

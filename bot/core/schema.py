@@ -62,7 +62,9 @@ def _read_partial_date(value: object) -> object:
     return value
 
 
-TimeZoneName = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_zone)]
+TimeZoneName = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_check_zone)
+]
 PartialDateField = Annotated[
     PartialDate, BeforeValidator(_read_partial_date), AfterValidator(_in_range)
 ]

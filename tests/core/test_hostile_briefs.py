@@ -239,3 +239,27 @@ def test_a_huge_schema_version_is_shown_short(brief_copy: Callable[..., Path]) -
     assert len(found) == 1
     assert len(found[0]) < 300
     assert "schema_version: unsupported schema version '777" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'time_zone = "Europe/Berlin"',
+            f'time_zone = "{"Europe/" * 1000}"',
+            "events[0].time_zone: string should have at most 64 characters",
+        ),
+        (
+            'when = "2017-06"',
+            f'when = "{"2017" * 2000}"',
+            "mous.follow_ups[1].when: '201720172017...7201720172017' is not a date of the form",
+        ),
+    ],
+)
+def test_long_values_are_shown_short(
+    brief_copy: Callable[..., Path], old: str, new: str, expected: str
+) -> None:
+    found = both(brief_copy((old, new)))
+    assert len(found) == 1
+    assert expected in found[0]
+    assert len(found[0]) < 300
