@@ -28,7 +28,6 @@ import http
 import json
 import math
 import re
-import secrets
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
@@ -39,10 +38,16 @@ from aiohttp import web
 
 from tests.stand_ins.loopback import LoopbackServer
 
+from .discord_acting import (
+    INTERACTION_AUTOCOMPLETE,
+    INTERACTION_COMMAND,
+    INTERACTION_COMPONENT,
+    INTERACTION_MODAL_SUBMIT,
+    ActingUser,
+)
 from .discord_gateway import Gateway, GatewayOpRecord
 from .discord_payloads import (
     ALREADY_ACKNOWLEDGED,
-    ATTACHMENT_SIZE_LIMIT,
     BOT_PERMISSIONS,
     EMPTY_MESSAGE,
     FLAG_EPHEMERAL,
@@ -52,10 +57,6 @@ from .discord_payloads import (
     MEMBER_PERMISSIONS,
     MISSING_PERMISSIONS,
     NOT_FOUND,
-    OPT_CHANNEL,
-    OPT_MENTIONABLE,
-    OPT_ROLE,
-    OPT_USER,
     UNAUTHORIZED,
     UNKNOWN_APPLICATION,
     UNKNOWN_CHANNEL,
@@ -71,11 +72,7 @@ from .discord_payloads import (
     StandInUser,
     apply_message_edit,
     build_message,
-    build_options,
     invalid_form,
-    iter_components,
-    modal_submission,
-    role_payload,
     validate_choices,
     validate_message,
     validate_modal,
@@ -119,11 +116,7 @@ __all__ = [
     "running_standin",
 ]
 
-# Interaction types, and the callback types Discord accepts for each.
-INTERACTION_COMMAND = 2
-INTERACTION_COMPONENT = 3
-INTERACTION_AUTOCOMPLETE = 4
-INTERACTION_MODAL_SUBMIT = 5
+# The callback types Discord accepts for each interaction type.
 _ALLOWED_CALLBACKS = {
     INTERACTION_COMMAND: {4, 5, 9},
     INTERACTION_COMPONENT: {4, 5, 6, 7, 9},
@@ -202,7 +195,7 @@ class _Route:
     global_limit: bool
 
 
-class DiscordStandIn(LoopbackServer):
+class DiscordStandIn(LoopbackServer, ActingUser):
     """Discord's gateway and REST API v10 on ``127.0.0.1``, for a real discord.py client.
 
     ``guild_id``/``channels`` describe one guild; pass ``guilds`` for several. ``member`` is
@@ -1185,372 +1178,6 @@ class DiscordStandIn(LoopbackServer):
     async def invalidate_session(self, resumable: bool = False) -> None:
         """Send op 9 INVALID_SESSION (discord.py then waits 5 s before a fresh IDENTIFY)."""
         await self.gateway.invalidate_session(resumable)
-
-    # ----------------------------------------------------------- interactions
-
-    def resolve_option(self, option_type: int, value: object, resolved: JSON) -> str:
-        """Turn a user/channel/role option value into its id, filling ``resolved`` data."""
-        if isinstance(value, StandInUser):
-            self.add_user(value)
-            value = value.id
-        elif isinstance(value, StandInChannel):
-            value = value.id
-        snowflake = int(value)  # type: ignore[call-overload]
-        roles = {g.id: g.everyone_role() for g in self.guilds}
-        for guild in self.guilds:
-            name, permissions = self.bot_user.username, self.bot_permissions
-            roles[guild.bot_role_id()] = role_payload(
-                guild.bot_role_id(), name, permissions, position=1
-            )
-        is_user = option_type == OPT_USER or (
-            option_type == OPT_MENTIONABLE and snowflake not in roles
-        )
-        if is_user:
-            user = self.users.get(snowflake) or StandInUser(snowflake, f"user{snowflake}")
-            resolved.setdefault("users", {})[str(snowflake)] = user.payload()
-            member = user.member_payload(with_user=False, with_permissions=True)
-            resolved.setdefault("members", {})[str(snowflake)] = member
-        elif option_type in (OPT_ROLE, OPT_MENTIONABLE):
-            role = roles.get(snowflake) or role_payload(
-                snowflake, f"role{snowflake}", 0, position=1
-            )
-            resolved.setdefault("roles", {})[str(snowflake)] = role
-        elif option_type == OPT_CHANNEL:
-            found = self._find_channel(snowflake)
-            if found is None:
-                raise ValueError(f"no channel {snowflake} in the stand-in's guilds")
-            payload = found[1].payload(found[0].id, permissions=self.member.permissions)
-            resolved.setdefault("channels", {})[str(snowflake)] = payload
-        else:
-            raise ValueError(f"option type {option_type} is not supported by the stand-in")
-        return str(snowflake)
-
-    def _place(
-        self, guild_id: int | None, channel_id: int | None
-    ) -> tuple[StandInGuild, StandInChannel]:
-        if channel_id is not None:
-            found = self._find_channel(channel_id)
-            if found is None:
-                raise ValueError(f"no channel {channel_id} in the stand-in's guilds")
-            return found
-        guild = next((g for g in self.guilds if guild_id in (None, g.id)), None)
-        if guild is None or not guild.channels:
-            raise ValueError(f"no guild {guild_id} with channels in the stand-in")
-        return guild, guild.channels[0]
-
-    def _find_command(self, guild_id: int, name: str) -> tuple[JSON, bool]:
-        for scope in (guild_id, None):
-            for command in self._commands.get(scope, []):
-                if command["name"] == name and command.get("type", 1) == 1:
-                    return command, scope is not None
-        raise LookupError(f"the bot has not synced a slash command named {name!r}")
-
-    def _app_permissions(self, channel_id: int) -> str:
-        """The bot's permissions in the interaction's channel, as Discord sends them."""
-        return str(self.bot_permissions_in(channel_id))
-
-    async def _interact(
-        self,
-        kind: int,
-        *,
-        name: str,
-        data: JSON,
-        guild: StandInGuild | None,
-        channel: StandInChannel,
-        user: StandInUser | None,
-        message: JSON | None = None,
-    ) -> InteractionRecord:
-        user = user or self.member
-        interaction_id = self._snowflake()
-        token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
-        if guild is None:
-            payload = self._dm_payload(
-                interaction_id=interaction_id,
-                token=token,
-                kind=kind,
-                channel=channel,
-                user=user,
-                data=data,
-            )
-        else:
-            payload = self._guild_payload(
-                interaction_id=interaction_id,
-                token=token,
-                kind=kind,
-                guild=guild,
-                channel=channel,
-                user=user,
-                data=data,
-            )
-        if message is not None:
-            payload["message"] = message
-        rec = InteractionRecord(
-            interaction_id,
-            token,
-            kind,
-            name,
-            guild.id if guild is not None else 0,
-            channel.id,
-            payload,
-            standin=self,
-        )
-        if message is not None:
-            rec.original = self.messages.get(int(message["id"]), message)
-        self.interactions.append(rec)
-        self._by_id[interaction_id] = rec
-        self._by_token[token] = rec
-        await self.wait_until(lambda: self.gateway.has_session, 5.0, "a gateway session")
-
-        def stamp() -> None:
-            rec.sent_at = time.perf_counter()
-
-        await self.gateway.dispatch("INTERACTION_CREATE", payload, before_send=stamp)
-        self.notify()
-        return rec
-
-    def _dm_payload(
-        self,
-        *,
-        interaction_id: int,
-        token: str,
-        kind: int,
-        channel: StandInChannel,
-        user: StandInUser,
-        data: JSON,
-    ) -> JSON:
-        """An interaction from a DM with the bot: no guild, no member, a ``user`` instead."""
-        return {
-            "id": str(interaction_id),
-            "application_id": str(self.application_id),
-            "type": kind,
-            "token": token,
-            "version": 1,
-            "channel_id": str(channel.id),
-            "channel": {
-                "id": str(channel.id),
-                "type": 1,
-                "last_message_id": None,
-                "flags": 0,
-                "recipients": [user.payload()],
-            },
-            "user": user.payload(),
-            "app_permissions": str(MEMBER_PERMISSIONS),
-            "locale": user.locale,
-            "entitlements": [],
-            "context": 1,
-            "authorizing_integration_owners": {"1": str(user.id)},
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
-            "data": data,
-        }
-
-    def _guild_payload(
-        self,
-        *,
-        interaction_id: int,
-        token: str,
-        kind: int,
-        guild: StandInGuild,
-        channel: StandInChannel,
-        user: StandInUser,
-        data: JSON,
-    ) -> JSON:
-        return {
-            "id": str(interaction_id),
-            "application_id": str(self.application_id),
-            "type": kind,
-            "token": token,
-            "version": 1,
-            "guild_id": str(guild.id),
-            "guild": {"id": str(guild.id), "locale": guild.locale, "features": []},
-            "channel_id": str(channel.id),
-            "channel": channel.payload(guild.id, permissions=user.permissions),
-            "member": user.member_payload(with_permissions=True),
-            "app_permissions": self._app_permissions(channel.id),
-            "locale": user.locale,
-            "guild_locale": guild.locale,
-            "entitlements": [],
-            "context": 0,
-            "authorizing_integration_owners": {"0": str(guild.id)},
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
-            "data": data,
-        }
-
-    async def _command_interaction(
-        self,
-        kind: int,
-        *,
-        name: str,
-        options: Mapping[str, object] | None,
-        focused: str | None,
-        guild_id: int | None,
-        channel_id: int | None,
-        user: StandInUser | None,
-        in_dm: bool = False,
-    ) -> InteractionRecord:
-        guild, channel = self._place(guild_id, channel_id)
-        if in_dm:
-            channel = StandInChannel(self._snowflake(), "dm", type=1)
-        top, *path = name.split()
-        command, is_guild_command = self._find_command(guild.id, top)
-        resolved: JSON = {}
-        built = build_options(
-            command.get("options") or [],
-            path,
-            options or {},
-            focused=focused,
-            resolver=self,
-            resolved=resolved,
-        )
-        data: JSON = {"id": command["id"], "name": top, "type": 1, "options": built}
-        if resolved:
-            data["resolved"] = resolved
-        if is_guild_command and not in_dm:
-            data["guild_id"] = str(guild.id)
-        return await self._interact(
-            kind, name=name, data=data, guild=None if in_dm else guild, channel=channel, user=user
-        )
-
-    async def send_command(
-        self,
-        name: str,
-        options: Mapping[str, object] | None = None,
-        *,
-        guild_id: int | None = None,
-        channel_id: int | None = None,
-        user: StandInUser | None = None,
-        in_dm: bool = False,
-    ) -> InteractionRecord:
-        """Run slash command ``name`` ("cmd", "cmd sub" or "cmd group sub") as ``user``.
-
-        ``options`` maps option names to values (users, channels and roles by id or as
-        :class:`StandInUser`/:class:`StandInChannel`); types come from the synced command.
-        ``in_dm`` sends it from a DM with the bot (no ``guild_id``, no ``member``), as a
-        forged request could even for a server-only command.
-        """
-        return await self._command_interaction(
-            INTERACTION_COMMAND,
-            name=name,
-            options=options,
-            focused=None,
-            guild_id=guild_id,
-            channel_id=channel_id,
-            user=user,
-            in_dm=in_dm,
-        )
-
-    async def send_autocomplete(
-        self,
-        name: str,
-        options_with_focused: Mapping[str, object],
-        *,
-        focused: str | None = None,
-        guild_id: int | None = None,
-        channel_id: int | None = None,
-        user: StandInUser | None = None,
-    ) -> InteractionRecord:
-        """Send an autocomplete request; ``focused`` defaults to the last option given."""
-        if not options_with_focused:
-            raise ValueError("autocomplete needs at least the focused option")
-        return await self._command_interaction(
-            INTERACTION_AUTOCOMPLETE,
-            name=name,
-            options=options_with_focused,
-            focused=focused or list(options_with_focused)[-1],
-            guild_id=guild_id,
-            channel_id=channel_id,
-            user=user,
-        )
-
-    def _message_with(self, custom_id: str, message: JSON | int | None) -> tuple[JSON, JSON]:
-        candidates: list[JSON]
-        if message is None:
-            candidates = [self.messages[i] for i in sorted(self.messages, reverse=True)]
-        elif isinstance(message, int):
-            candidates = [self.messages[message]] if message in self.messages else []
-        else:
-            candidates = [self.messages.get(int(message["id"]), message)]
-        for candidate in candidates:
-            for component in iter_components(candidate.get("components")):
-                if component.get("custom_id") == custom_id:
-                    if component.get("disabled"):
-                        raise ValueError(f"component {custom_id!r} is disabled")
-                    return candidate, component
-        raise LookupError(f"no message carries a component with custom_id {custom_id!r}")
-
-    async def _component(
-        self, custom_id: str, message: JSON | int | None, extra: JSON, user: StandInUser | None
-    ) -> InteractionRecord:
-        found_message, component = self._message_with(custom_id, message)
-        placed = self._find_channel(int(found_message["channel_id"]))
-        if placed is None:
-            raise ValueError(f"the message's channel {found_message['channel_id']} is gone")
-        data = {"custom_id": custom_id, "component_type": component["type"], **extra}
-        guild, channel = placed
-        return await self._interact(
-            INTERACTION_COMPONENT,
-            name=custom_id,
-            data=data,
-            guild=guild,
-            channel=channel,
-            user=user,
-            message=found_message,
-        )
-
-    async def click_button(
-        self, custom_id: str, message: JSON | int | None = None, user: StandInUser | None = None
-    ) -> InteractionRecord:
-        """Click a button; ``message`` (payload or id) defaults to the newest carrying it."""
-        return await self._component(custom_id, message, {}, user)
-
-    async def choose_select(
-        self,
-        custom_id: str,
-        values: Sequence[str],
-        message: JSON | int | None = None,
-        user: StandInUser | None = None,
-    ) -> InteractionRecord:
-        """Pick ``values`` in a string select menu."""
-        return await self._component(custom_id, message, {"values": list(values)}, user)
-
-    async def submit_modal(
-        self,
-        values: Mapping[str, object],
-        custom_id: str | None = None,
-        user: StandInUser | None = None,
-    ) -> InteractionRecord:
-        """Submit the modal the bot opened (the newest, or the one with ``custom_id``).
-
-        ``values`` maps text input custom ids to text (select custom ids to lists).
-        """
-        opened = [
-            r
-            for r in self.interactions
-            if r.callback is not None
-            and r.callback.type == 9
-            and r.callback.data
-            and custom_id in (None, r.callback.data.get("custom_id"))
-        ]
-        if not opened:
-            raise LookupError(f"the bot has not opened a modal {custom_id or ''}".strip())
-        origin = opened[-1]
-        modal = origin.callback.data if origin.callback else None
-        assert modal is not None
-        data = {
-            "custom_id": modal["custom_id"],
-            "components": modal_submission(modal.get("components") or [], values),
-        }
-        placed = self._find_channel(origin.channel_id)
-        if placed is None:
-            raise ValueError("the modal's channel is gone")
-        return await self._interact(
-            INTERACTION_MODAL_SUBMIT,
-            name=modal["custom_id"],
-            data=data,
-            guild=placed[0],
-            channel=placed[1],
-            user=user,
-            message=origin.payload.get("message"),
-        )
 
 
 @contextlib.contextmanager
