@@ -18,6 +18,7 @@ from bot.delivery.ledger import DeliveryKey
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.posting import PostFailed, SearchBlind
 from bot.platforms.discord.poster import DiscordPoster
+from bot.platforms.discord.reminders import reminder_name
 from tests.platforms.discord_harness import CHANNEL, TOKEN, connected_bot, run, settings_for
 from tests.stand_ins.discord_permissions import READ_MESSAGE_HISTORY, VIEW_CHANNEL
 from tests.stand_ins.discord_standin import DiscordStandIn
@@ -178,3 +179,9 @@ def test_search_is_blind_without_read_message_history(tmp_path: Path, library: L
             fake.assert_clean()
 
     run(main)
+
+
+def test_reminders_list_names_deliveries_by_event_not_by_internal_id(library: Library) -> None:
+    reminder, _ = g20_reminder(library)
+    assert reminder_name(library, reminder.id) == f"{reminder.event.name}, 7d before"
+    assert reminder_name(library, "gone-event:1d") == "a removed event"

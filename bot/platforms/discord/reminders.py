@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
+from discord.utils import escape_markdown
 
+from bot.core.library import Library
 from bot.delivery.subscriptions import COMMAND
 from bot.platforms.discord.embeds import Field, pack, timestamp
 from bot.platforms.discord.permissions import admin_warning
@@ -19,6 +21,15 @@ Interaction = discord.Interaction[Any]
 SHOWN = 10
 COLOUR = discord.Colour(0x3A8F5C)
 IN_A_SERVER = "Use /reminders in a server channel: reminders are posted in server channels."
+
+
+def reminder_name(library: Library, reminder_id: str) -> str:
+    """``G20 leaders' summit, 7d before`` for ``g20-hamburg-2017:7d``: no internal id shown."""
+    event_id, _, label = reminder_id.rpartition(":")
+    name = next((e.name for _, e in library.events() if e.id == event_id), None)
+    if name is None:
+        return "a removed event"
+    return f"{escape_markdown(name)}, {label} before"
 
 
 def _bot(interaction: Interaction) -> "BriefBot":
@@ -139,7 +150,8 @@ async def show(interaction: Interaction) -> None:
         for r in ahead
     ] or ["Nothing ahead."]
     recent = [
-        f"{timestamp(int(d.updated_at.timestamp()), 'R')} \u00b7 {d.key.reminder_id} \u2192 "
+        f"{timestamp(int(d.updated_at.timestamp()), 'R')} \u00b7 "
+        f"{reminder_name(bot.runtime.library, d.key.reminder_id)} \u2192 "
         f"<#{d.key.channel_id}> \u00b7 {d.state.value}"
         + (" (late)" if d.late else "")
         + (f": {d.error}" if d.error and d.state.value != "sent" else "")
