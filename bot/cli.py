@@ -195,7 +195,7 @@ def _schedule(runtime: Runtime, *, as_json: bool) -> int:
 
 
 def _check(settings: Settings) -> int:
-    count, problems = check_briefs(settings.briefs_dir)
+    count, problems = check_briefs(settings.briefs_dir, settings.seeds_dir)
     for problem in problems:
         print(problem)
     where = display_path(settings.briefs_dir)

@@ -246,6 +246,7 @@ class Settings:
     slack_http_port: int = 3000
     slack_api_base_url: str | None = None
     slack_reminder_channel_ids: tuple[str, ...] = ()
+    seeds_dir: Path | None = None  # None: the ``seeds`` directory beside the briefs
 
     def secrets(self) -> list[str]:
         """Every secret configured, for the log's redaction filter."""
@@ -331,6 +332,7 @@ class Settings:
             slack_api_base_url=convert("SLACK_API_BASE_URL", _url("http", "https"), None),
             slack_reminder_channel_ids=slack_channels,
             briefs_dir=briefs,
+            seeds_dir=convert("SEEDS_DIR", _directory, None),
             data_dir=data,
             as_of=convert("BRIEFBOT_AS_OF", parse_instant, None),
             speed=convert("BRIEFBOT_SPEED", parse_speed, None),
