@@ -463,12 +463,29 @@ class Ledger:
 
     def set_warning(self, platform: str, channel_id: str, warning: str | None) -> None:
         """Record (or clear, with None) what the bot cannot do in a subscribed channel."""
+        self.set_warnings(platform, {channel_id: warning})
+
+    def set_warnings(self, platform: str, warnings: Mapping[str, str | None]) -> int:
+        """Record each channel's warning (None clears it), writing only what changed.
+
+        Returns how many subscriptions changed. One transaction, however many channels.
+        """
+        wanted = {channel: None if w is None else _clip(w) for channel, w in warnings.items()}
         with self._write() as connection:
-            connection.execute(
-                update(subscriptions)
-                .where(_subscription_is(platform, channel_id))
-                .values(warning=None if warning is None else _clip(warning))
+            query = select(subscriptions.c.channel_id, subscriptions.c.warning).where(
+                subscriptions.c.platform == platform
             )
+            current = {str(row[0]): row[1] for row in connection.execute(query)}
+            changed = 0
+            for channel, warning in wanted.items():
+                if channel in current and current[channel] != warning:
+                    connection.execute(
+                        update(subscriptions)
+                        .where(_subscription_is(platform, channel))
+                        .values(warning=warning)
+                    )
+                    changed += 1
+        return changed
 
     def subscriptions(
         self, *, platform: str | None = None, guild_id: str | None = None

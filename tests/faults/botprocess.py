@@ -6,6 +6,7 @@ generous bounds, never for a fixed time.
 """
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -13,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tests.platforms.discord_harness import GUILD, TOKEN
 from tests.platforms.slack_harness import APP_TOKEN, BOT_TOKEN
@@ -113,6 +114,24 @@ class BotProcess:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
+
+    async def schedule(self) -> dict[str, Any]:
+        """What ``briefbot schedule --json`` says with this bot's settings."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "schedule",
+            "--json",
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), WAIT)
+        assert process.returncode == 0, err.decode()
+        report: dict[str, Any] = json.loads(out)
+        return report
 
     async def stop(self) -> int:
         """SIGTERM, and the exit status."""

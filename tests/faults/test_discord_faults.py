@@ -110,6 +110,10 @@ def test_without_read_message_history_the_bot_says_a_retry_may_double(tmp_path: 
                 assert await bot.stop() == 0, bot.tail()
             log = bot.text()
             assert str(blind) in log.split("Read Message History")[0].splitlines()[-1]
+            (warning,) = (await bot.schedule())["warnings"]
+            assert warning.startswith(f"discord:{blind}: ")
+            assert "no Read Message History" in warning
+            assert "a reminder may be doubled" in warning
             per_delivery = discord_posts_per_delivery(fake)
             assert {count for (channel, _), count in per_delivery.items() if channel != blind} == {
                 1

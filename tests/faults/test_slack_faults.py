@@ -93,5 +93,8 @@ def test_without_the_history_scope_the_bot_says_a_retry_may_double(tmp_path: Pat
             finally:
                 assert await bot.stop() == 0, bot.tail()
             assert "Traceback" not in bot.text()
+            warnings = (await bot.schedule())["warnings"]
+            assert sorted(w.split(":")[1] for w in warnings) == CHANNELS
+            assert all("channels:history" in w for w in warnings)
 
     run(main, timeout=3 * WAIT)

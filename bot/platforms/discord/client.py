@@ -10,7 +10,7 @@ from discord import app_commands
 from bot.app import Runtime
 from bot.core.commands import UsageError
 from bot.core.library import UnknownChoice
-from bot.delivery.ledger import Ledger
+from bot.delivery.ledger import Ledger, LedgerError
 from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.cache import RenderCache
 from bot.platforms.discord import commands, reminders
@@ -94,12 +94,16 @@ class BriefBot(discord.Client):
         Run when the gateway is ready, when a channel or role changes, and after
         ``/reminders subscribe`` and ``unsubscribe``; a warning is logged when it first appears.
         """
-        channel_ids = await asyncio.to_thread(self.ledger.active_channels, "discord")
-        warnings: list[str] = []
+        try:
+            channel_ids = await asyncio.to_thread(self.ledger.active_channels, "discord")
+        except LedgerError as error:
+            log.warning("cannot check the channels' permissions now: %s", error)
+            return self.permission_warnings
+        by_channel: dict[str, str | None] = {}
         for channel_id in channel_ids:
             channel = self.get_channel(int(channel_id)) if channel_id.isdigit() else None
             if not isinstance(channel, (discord.abc.GuildChannel, discord.Thread)):
-                warnings.append(
+                by_channel[channel_id] = (
                     f"Discord channel {channel_id}: not in any server the bot is in: "
                     "reminders cannot be posted there"
                 )
@@ -107,13 +111,18 @@ class BriefBot(discord.Client):
             me = channel.guild.me
             if me is None:
                 continue
-            warning = channel_warning(channel.name, channel_id, channel.permissions_for(me))
-            if warning is not None:
-                warnings.append(warning)
+            by_channel[channel_id] = channel_warning(
+                channel.name, channel_id, channel.permissions_for(me)
+            )
+        warnings = [warning for warning in by_channel.values() if warning is not None]
         for warning in warnings:
             if warning not in self.permission_warnings:  # each once, not on every check
                 log.warning("%s", warning)
         self.permission_warnings = warnings
+        try:  # kept in the ledger, for briefbot schedule
+            await asyncio.to_thread(self.ledger.set_warnings, "discord", by_channel)
+        except LedgerError as error:
+            log.warning("cannot record the channels' permissions now: %s", error)
         return warnings
 
     async def on_guild_channel_update(

@@ -138,11 +138,13 @@ async def reminders_command(
         await asyncio.to_thread(
             ledger.subscribe, "slack", channel, guild_id=team, source=COMMAND, now=datetime.now(UTC)
         )
+        await platform.record_warnings([channel])
         ahead = platform.scheduler.upcoming() if platform.scheduler else []
         nxt = f" Next: {ahead[0].id}." if ahead else ""
+        warning = f" \u26a0\ufe0f {platform.channel_warning}" if platform.channel_warning else ""
         await ack(
             text=f"<#{channel}> will get reminders ({len(ahead)} planned).{nxt}"
-            " Invite me there if I am not in it yet."
+            f" Invite me there if I am not in it yet.{warning}"
         )
     elif action == "unsubscribe":
         removed = await asyncio.to_thread(ledger.unsubscribe, "slack", channel)

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.app import PlatformStartError, Runtime
-from bot.delivery.ledger import Ledger
+from bot.delivery.ledger import Ledger, LedgerError
 from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.cache import RenderCache
 from bot.platforms.slack.blocks import Block, fallback_text, reply_blocks
@@ -172,7 +172,26 @@ class SlackPlatform:
 
     async def serve(self) -> None:
         """Serve until closed (Socket Mode reconnects on its own)."""
+        await self.record_warnings()
         await self._stopped.wait()
+
+    @property
+    def channel_warning(self) -> str | None:
+        """What the bot cannot do in any Slack channel (a missing scope), or None."""
+        return " ".join(self.warnings) or None
+
+    async def record_warnings(self, channels: list[str] | None = None) -> None:
+        """Keep the scope warning on the subscribed channels (or ``channels``) in the ledger,
+        for ``briefbot schedule``; clear it when the token has the scopes again."""
+        try:
+            if channels is None:
+                channels = await asyncio.to_thread(self.ledger.active_channels, "slack")
+            warning = self.channel_warning
+            await asyncio.to_thread(
+                self.ledger.set_warnings, "slack", dict.fromkeys(channels, warning)
+            )
+        except LedgerError as error:
+            log.warning("cannot record the channels' warnings now: %s", error)
 
     async def close(self) -> None:
         """Disconnect and stop listening."""
