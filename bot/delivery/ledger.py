@@ -119,9 +119,12 @@ class DeliveryKey:
 
 
 def _check_id(name: str, value: str, longest: int) -> None:
-    """Refuse an id the columns would truncate or PostgreSQL would reject (NUL)."""
-    if not value or len(value) > longest or "\x00" in value:
-        raise ValueError(f"{name} must be 1 to {longest} characters without NUL, got {value!r}")
+    """Refuse an id the columns would truncate, PostgreSQL would reject (NUL), or that could
+    spell one channel two ways (non-ASCII digits such as ``١٢٣`` or ``¹²³``)."""
+    if not value or len(value) > longest or not (value.isascii() and value.isprintable()):
+        raise ValueError(
+            f"{name} must be 1 to {longest} printable ASCII characters, got {value[:80]!r}"
+        )
 
 
 def _clip(text: str) -> str:

@@ -404,7 +404,7 @@ def test_naive_datetimes_are_refused(ledger: Ledger) -> None:
 
 # ---------------------------------------------------------------------- nonces
 
-fields = st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=40)
+fields = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=40)
 keys = st.builds(DeliveryKey, fields, st.sampled_from(["discord", "slack", "console"]), fields)
 
 
@@ -661,3 +661,13 @@ def test_the_display_url_hides_the_password(backend: Backend, ledger: Ledger) ->
     assert ledger.url_for_display == shown
     password = make_url(backend.url).password
     assert password is None or str(password) not in ledger.url_for_display
+
+
+@pytest.mark.parametrize("spelling", ["١٢٣", "¹²³", "12\u200b3", "12\n3"])
+def test_a_channel_cannot_be_subscribed_under_a_second_spelling(
+    ledger: Ledger, spelling: str
+) -> None:
+    ledger.subscribe("discord", "123", guild_id=None, source="command", now=NOW)
+    with pytest.raises(ValueError, match="printable ASCII"):
+        ledger.subscribe("discord", spelling, guild_id=None, source="command", now=NOW)
+    assert [s.channel_id for s in ledger.subscriptions()] == ["123"]
