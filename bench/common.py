@@ -9,7 +9,7 @@ from typing import Protocol
 
 from bench.bots import SETTLE, BenchError, BotProcess, Kind, running
 from bench.standin import BenchStandIn
-from tests.stand_ins.discord_records import InteractionRecord
+from standins.discord_records import InteractionRecord
 
 COMMANDS = ("summit", "mous", "next-meeting")
 DISCORD_DEADLINE = 3.0  # seconds Discord allows for the first answer to an interaction

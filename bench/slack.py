@@ -1,6 +1,6 @@
 """Slack: signed slash command to its answer, and a due post to its arrival, ours against bolt.
 
-The loopback Slack stand-in of ``tests/stand_ins`` runs in this process; our bot
+The loopback Slack stand-in of ``standins`` runs in this process; our bot
 (``python -m bot run`` with only Slack configured, signed HTTP mode) and the baseline
 (``bench/baseline_slack.py``, the smallest slack_bolt ``AsyncApp`` with the same settings) run
 as subprocesses. See ``bench/slack_bots.py`` for how they are started.

@@ -1,6 +1,6 @@
 """The loopback Slack the Slack benchmark measures against, with the bench's few additions.
 
-It is the test suite's Slack stand-in (``tests/stand_ins``), unchanged, with the bench's bot
+It is the test suite's Slack stand-in (``standins``), unchanged, with the bench's bot
 token and signing secret, plus :meth:`BenchSlackStandIn.forget`: the stand-in records every
 interaction, ack and message, and a benchmark that sends thousands of slash commands clears
 those records between blocks so that the measuring process does not grow (and pause to
@@ -10,8 +10,8 @@ collect garbage) while it measures.
 from collections.abc import Sequence
 from typing import Any
 
-from tests.stand_ins.slack_payloads import ChannelSpec
-from tests.stand_ins.slack_standin import SlackStandIn
+from standins.slack_payloads import ChannelSpec
+from standins.slack_standin import SlackStandIn
 
 # Shaped like Slack's (the stand-in checks the token, and the bot checks the prefix).
 BOT_TOKEN = "xoxb-1300-2600-benchstandintoken"  # noqa: S105 - a fake token

@@ -1,6 +1,6 @@
 """The loopback Discord the bots are measured against, with the bench's few additions.
 
-It is the test suite's stand-in (``tests/stand_ins``), unchanged, plus :meth:`forget`: the
+It is the test suite's stand-in (``standins``), unchanged, plus :meth:`forget`: the
 stand-in records every request and message, and a benchmark that sends tens of thousands of
 interactions clears those records between blocks so that the measuring process does not grow
 (and pause to collect garbage) while it measures.
@@ -9,8 +9,8 @@ interactions clears those records between blocks so that the measuring process d
 from collections.abc import Sequence
 from typing import Any
 
-from tests.stand_ins.discord_payloads import ChannelSpec
-from tests.stand_ins.discord_standin import DiscordStandIn
+from standins.discord_payloads import ChannelSpec
+from standins.discord_standin import DiscordStandIn
 
 # A token shaped like Discord's (the stand-in accepts any), the ids of the one guild.
 TOKEN = "MTMwMDAwMDAwMDAwMDAwMDkwMA.stand-in.bench-token-value"  # noqa: S105 - a fake token

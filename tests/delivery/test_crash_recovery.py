@@ -8,8 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 from bot.delivery.ledger import DeliveryState, Ledger
+from standins.discord_standin import DiscordStandIn
 from tests.platforms.discord_harness import GUILD, TOKEN, run
-from tests.stand_ins.discord_standin import DiscordStandIn
 
 CHANNELS = [1_300_000_000_000_001_000 + n for n in range(60)]
 KILL_AFTER = (8, 30)  # posts seen before each SIGKILL

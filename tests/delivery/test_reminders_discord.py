@@ -13,9 +13,9 @@ from bot.core.library import Library
 from bot.core.loading import load_library
 from bot.core.reminders import parse_offsets
 from bot.delivery.ledger import DeliveryKey, DeliveryState, Ledger
+from standins.discord_payloads import StandInUser
+from standins.discord_standin import DiscordStandIn
 from tests.platforms.discord_harness import GUILD, TOKEN, LogCapture, run, running_bot, settings_for
-from tests.stand_ins.discord_payloads import StandInUser
-from tests.stand_ins.discord_standin import DiscordStandIn
 
 CHANNELS = [1_300_000_000_000_000_101 + n for n in range(4)]
 POST = r"^/channels/{}/messages$"

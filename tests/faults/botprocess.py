@@ -16,10 +16,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from standins.discord_standin import DiscordStandIn
+from standins.slack_standin import SlackStandIn
 from tests.platforms.discord_harness import GUILD, TOKEN
 from tests.platforms.slack_harness import APP_TOKEN, BOT_TOKEN
-from tests.stand_ins.discord_standin import DiscordStandIn
-from tests.stand_ins.slack_standin import SlackStandIn
 
 WAIT = 60.0  # the longest any condition is waited for, on a busy machine
 

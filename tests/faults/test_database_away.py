@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.delivery.ledger import DeliveryState, Ledger
+from standins.discord_standin import DiscordStandIn
 from tests.faults.botprocess import (
     WAIT,
     BotProcess,
@@ -24,7 +25,6 @@ from tests.faults.botprocess import (
 from tests.faults.conftest import postgres_target, postgres_url_via
 from tests.faults.tcpproxy import TcpProxy
 from tests.platforms.discord_harness import TOKEN, run
-from tests.stand_ins.discord_standin import DiscordStandIn
 
 CHANNELS = [1_300_000_000_000_002_000 + n for n in range(6)]
 # Twenty seconds before the G20's 7-day reminder, at real speed: time for the bot

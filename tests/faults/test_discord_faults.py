@@ -4,6 +4,8 @@ nonce window, and a channel whose history the bot may not read. Posts are counte
 
 from pathlib import Path
 
+from standins.discord_permissions import NONCE_WINDOW, READ_MESSAGE_HISTORY
+from standins.discord_standin import DiscordStandIn
 from tests.faults.botprocess import (
     WAIT,
     BotProcess,
@@ -12,8 +14,6 @@ from tests.faults.botprocess import (
     discord_posts_per_delivery,
 )
 from tests.platforms.discord_harness import TOKEN, run
-from tests.stand_ins.discord_permissions import NONCE_WINDOW, READ_MESSAGE_HISTORY
-from tests.stand_ins.discord_standin import DiscordStandIn
 
 CHANNELS = [1_300_000_000_000_003_000 + n for n in range(4)]
 POSTS = r"/channels/\d+/messages$"

@@ -3,9 +3,9 @@
 import signal
 from pathlib import Path
 
+from standins.discord_standin import DiscordStandIn
 from tests.faults.botprocess import WAIT, BotProcess, discord_env
 from tests.platforms.discord_harness import TOKEN, run
-from tests.stand_ins.discord_standin import DiscordStandIn
 
 
 def test_sighup_while_starting_reloads_once_started(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ their metadata."""
 import re
 from pathlib import Path
 
+from standins.slack_faults import DEFAULT_SCOPES, history_scope
+from standins.slack_standin import SlackStandIn
 from tests.faults.botprocess import (
     WAIT,
     BotProcess,
@@ -14,8 +16,6 @@ from tests.faults.botprocess import (
 )
 from tests.platforms.discord_harness import run
 from tests.platforms.slack_harness import standin
-from tests.stand_ins.slack_faults import DEFAULT_SCOPES, history_scope
-from tests.stand_ins.slack_standin import SlackStandIn
 
 CHANNELS = ["C0001", "C0002", "C0003"]
 AS_OF = "2017-06-30T06:59:58Z"  # two seconds before the G20's 7-day reminder

@@ -19,8 +19,8 @@ from bot.delivery.ledger import Ledger
 from bot.platforms.discord.client import BriefBot
 from bot.platforms.discord.runner import configure_endpoints, run_discord
 from bot.settings import Secret, Settings
+from standins.discord_standin import DiscordStandIn
 from tests.conftest import BRIEFS
-from tests.stand_ins.discord_standin import DiscordStandIn
 
 TOKEN = "MTMwMDAwMDAwMDAwMDAwMDkwMA.stand-in.secret-token-value"
 GUILD = 1_300_000_000_000_000_001

@@ -11,8 +11,8 @@ from bot.app import Runtime, serve_platforms
 from bot.delivery.ledger import Ledger
 from bot.platforms.slack.runner import SlackPlatform
 from bot.settings import Secret, Settings
+from standins.slack_standin import SlackStandIn
 from tests.conftest import BRIEFS
-from tests.stand_ins.slack_standin import SlackStandIn
 
 BOT_TOKEN = "xoxb-1111-2222-standinbottoken"
 APP_TOKEN = "xapp-1-A0000BRIEF-standinapptoken"

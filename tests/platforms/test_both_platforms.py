@@ -6,9 +6,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from standins.discord_standin import DiscordStandIn
 from tests.platforms.discord_harness import GUILD, TOKEN, run
 from tests.platforms.slack_harness import APP_TOKEN, BOT_TOKEN, standin
-from tests.stand_ins.discord_standin import DiscordStandIn
 
 DISCORD_CHANNELS = [1_300_000_000_000_000_101, 1_300_000_000_000_000_102]
 

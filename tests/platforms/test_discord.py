@@ -13,6 +13,7 @@ from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.platforms.discord.runner import DiscordStartError
 from bot.platforms.discord.sync import STATE_FILE
+from standins.discord_standin import DiscordStandIn
 from tests.platforms.discord_harness import (
     GUILD,
     TIMEOUT,
@@ -22,7 +23,6 @@ from tests.platforms.discord_harness import (
     running_bot,
     settings_for,
 )
-from tests.stand_ins.discord_standin import DiscordStandIn
 
 WRITTEN = datetime(2017, 4, 28, 9, 0, tzinfo=UTC)
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"

@@ -17,6 +17,9 @@ from bot.delivery.ledger import Ledger
 from bot.delivery.subscriptions import COMMAND
 from bot.platforms.discord.reminders import IN_A_SERVER
 from bot.platforms.discord.runner import DiscordPlatform
+from standins.discord_payloads import StandInUser
+from standins.discord_permissions import EMBED_LINKS, READ_MESSAGE_HISTORY
+from standins.discord_standin import DiscordStandIn
 from tests.platforms.discord_harness import (
     CHANNEL,
     GUILD,
@@ -27,9 +30,6 @@ from tests.platforms.discord_harness import (
     running_bot,
     settings_for,
 )
-from tests.stand_ins.discord_payloads import StandInUser
-from tests.stand_ins.discord_permissions import EMBED_LINKS, READ_MESSAGE_HISTORY
-from tests.stand_ins.discord_standin import DiscordStandIn
 
 NEWS = CHANNEL + 1
 ADMIN = StandInUser(1_300_000_000_000_000_600, "admin", "Admin", permissions=str(1 << 4))

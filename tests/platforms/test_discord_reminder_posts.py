@@ -19,9 +19,9 @@ from bot.delivery.limiter import RateLimiter
 from bot.delivery.posting import PostFailed, SearchBlind
 from bot.platforms.discord.poster import DiscordPoster
 from bot.platforms.discord.reminders import reminder_name
+from standins.discord_permissions import READ_MESSAGE_HISTORY, VIEW_CHANNEL
+from standins.discord_standin import DiscordStandIn
 from tests.platforms.discord_harness import CHANNEL, TOKEN, connected_bot, run, settings_for
-from tests.stand_ins.discord_permissions import READ_MESSAGE_HISTORY, VIEW_CHANNEL
-from tests.stand_ins.discord_standin import DiscordStandIn
 
 OTHER = CHANNEL + 1
 POST = rf"^/channels/{CHANNEL}/messages$"

@@ -228,7 +228,7 @@ def test_rejected_bot_token_is_one_clear_error(tmp_path: Path, library: Library)
 def test_start_says_once_when_history_cannot_be_read(
     tmp_path: Path, library: Library, readable: bool
 ) -> None:
-    from tests.stand_ins.slack_faults import DEFAULT_SCOPES
+    from standins.slack_faults import DEFAULT_SCOPES
 
     scopes = [s for s in DEFAULT_SCOPES if readable or s != "channels:history"]
 

@@ -22,10 +22,10 @@ from bot.core.library import Library
 from bot.delivery.ledger import Ledger
 from bot.platforms.slack.http import HttpLimits, ThrottledLog
 from bot.platforms.slack.runner import SlackPlatform
+from standins.slack_payloads import sign
+from standins.slack_standin import SlackStandIn
 from tests.platforms.discord_harness import LogCapture, run
 from tests.platforms.slack_harness import events_url, slack_settings, standin
-from tests.stand_ins.slack_payloads import sign
-from tests.stand_ins.slack_standin import SlackStandIn
 
 HALF_SENT = 300
 TIMEOUTS = 3.0  # header and body timeouts for these tests, in seconds

@@ -15,10 +15,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.reply import Reply, Section, line
 from bot.delivery.posting import ChannelUnavailable, PostFailed, SearchBlind
 from bot.platforms.slack.poster import EVENT_TYPE, SlackPoster, web_client
+from standins.slack_faults import DEFAULT_SCOPES
+from standins.slack_standin import SlackStandIn
 from tests.platforms.discord_harness import run
 from tests.platforms.slack_harness import BOT_TOKEN, standin
-from tests.stand_ins.slack_faults import DEFAULT_SCOPES
-from tests.stand_ins.slack_standin import SlackStandIn
 
 NONCE = "g20-7d-slack-C0001-x1y2z3"
 REMINDER = Reply(

@@ -36,7 +36,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.stand_ins.loopback import LoopbackServer
+from standins.loopback import LoopbackServer
 
 from .discord_acting import (
     INTERACTION_AUTOCOMPLETE,

@@ -1,6 +1,6 @@
 """The stand-in's acting user: slash commands, autocomplete, clicks and modals, sent to the bot.
 
-A mixin of :class:`~tests.stand_ins.discord_standin.DiscordStandIn`: it builds each
+A mixin of :class:`~standins.discord_standin.DiscordStandIn`: it builds each
 INTERACTION_CREATE as Discord does (a guild interaction carries ``member``, ``guild_id`` and
 ``app_permissions`` = the bot's permissions in that channel; one from a DM carries ``user``
 and no guild) and records it as an :class:`InteractionRecord` the test can wait on.

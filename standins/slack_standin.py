@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from tests.stand_ins.loopback import LoopbackServer
+from standins.loopback import LoopbackServer
 
 from .slack_faults import (
     APP_SCOPES,
