@@ -10,7 +10,6 @@ from pathlib import Path
 from rich.console import Console
 
 from bot import __version__, app, log
-from bot.app import PlatformStartError, Runtime
 from bot.core.answers import answer
 from bot.core.commands import UsageError, parse
 from bot.core.library import UnknownChoice
@@ -19,6 +18,7 @@ from bot.core.plaintext import render, render_sources
 from bot.core.problems import BriefsInvalid, display_path
 from bot.core.serialize import reply_to_json
 from bot.platforms.console.render import reply_panel, sources_panel
+from bot.runtime import PlatformStartError, Runtime
 from bot.settings import Settings, SettingsError
 
 EXIT_OK = 0

@@ -14,16 +14,17 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.text import Text
 
-from bot.app import quiet_delivery_log
 from bot.core.clock import Clock
 from bot.core.dates import day_words
 from bot.core.library import Library
 from bot.core.reminders import plan
 from bot.delivery.ledger import Ledger
-from bot.delivery.scheduler import ReminderScheduler, timing_from
+from bot.delivery.scheduler import ReminderScheduler
 from bot.delivery.subscriptions import sync_settings_channels
+from bot.log import quiet_delivery_log
 from bot.platforms.console.poster import ConsolePoster
 from bot.platforms.console.session import ConsoleSession
+from bot.runtime import timing_from
 from bot.settings import Settings
 
 TICKS = 8

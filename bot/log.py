@@ -101,3 +101,11 @@ def setup(level: str, secrets: list[str] | None = None) -> None:
     root.setLevel(level)
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+
+
+def quiet_delivery_log() -> None:
+    """In the terminal chat, reminders show as posts: INFO log lines would only repeat them."""
+    delivery = logging.getLogger("bot.delivery")
+    debugging = logging.getLogger().level <= logging.DEBUG
+    if delivery.getEffectiveLevel() < logging.WARNING and not debugging:
+        delivery.setLevel(logging.WARNING)

@@ -40,7 +40,6 @@ from bot.core.library import Library
 from bot.core.reminders import Offset, Reminder, plan, reminder_reply
 from bot.delivery.ledger import Claim, ClaimOutcome, DeliveryKey, Ledger, LedgerError
 from bot.delivery.posting import ChannelUnavailable, Poster, PostFailed, SearchBlind
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +72,6 @@ class Timing:
     lease: timedelta
     concurrency: int = 8
     sweep: timedelta = SWEEP
-
-
-def timing_from(settings: Settings) -> Timing:
-    """The reminder timing an operator configured."""
-    return Timing(
-        offsets=settings.reminder_offsets,
-        all_day_at=settings.reminder_all_day_at,
-        grace=settings.reminder_grace,
-        lease=settings.reminder_claim_lease,
-    )
 
 
 class ReminderScheduler:

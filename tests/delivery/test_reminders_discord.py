@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.app import Runtime
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.loading import load_library
 from bot.core.reminders import parse_offsets
 from bot.delivery.ledger import DeliveryKey, DeliveryState, Ledger
+from bot.runtime import Runtime
 from standins.discord_payloads import StandInUser
 from standins.discord_standin import DiscordStandIn
 from tests.platforms.discord_harness import GUILD, TOKEN, LogCapture, run, running_bot, settings_for

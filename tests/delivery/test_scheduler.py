@@ -249,8 +249,8 @@ def test_replan_moves_and_cancels(library: Library, ledger: Ledger) -> None:
 def test_reload_replans_and_refuses_a_broken_brief(
     ledger: Ledger, brief_copy: Callable[..., Path], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.app import Runtime, reload_briefs
     from bot.core.loading import load_library
+    from bot.runtime import Runtime, reload_briefs
     from bot.settings import Settings
 
     briefs = brief_copy()

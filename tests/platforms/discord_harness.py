@@ -12,12 +12,12 @@ import discord
 import discord.gateway
 import discord.http
 
-from bot.app import Runtime
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.delivery.ledger import Ledger
 from bot.platforms.discord.client import BriefBot
 from bot.platforms.discord.runner import configure_endpoints, run_discord
+from bot.runtime import Runtime
 from bot.settings import Secret, Settings
 from standins.discord_standin import DiscordStandIn
 from tests.conftest import BRIEFS

@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.app import Runtime, serve_platforms
 from bot.delivery.ledger import Ledger
 from bot.platforms.slack.runner import SlackPlatform
+from bot.runtime import Runtime, serve_platforms
 from bot.settings import Secret, Settings
 from standins.slack_standin import SlackStandIn
 from tests.conftest import BRIEFS

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import Runtime
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.platforms.discord.runner import DiscordStartError
 from bot.platforms.discord.sync import STATE_FILE
+from bot.runtime import Runtime
 from standins.discord_standin import DiscordStandIn
 from tests.platforms.discord_harness import (
     GUILD,

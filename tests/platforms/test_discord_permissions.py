@@ -10,13 +10,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import Runtime
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.delivery.ledger import Ledger
 from bot.delivery.subscriptions import COMMAND
 from bot.platforms.discord.reminders import IN_A_SERVER
 from bot.platforms.discord.runner import DiscordPlatform
+from bot.runtime import Runtime
 from standins.discord_payloads import StandInUser
 from standins.discord_permissions import EMBED_LINKS, READ_MESSAGE_HISTORY
 from standins.discord_standin import DiscordStandIn

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Runtime
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.reminders import Reminder, parse_offsets, plan, reminder_reply
@@ -19,6 +18,7 @@ from bot.delivery.limiter import RateLimiter
 from bot.delivery.posting import PostFailed, SearchBlind
 from bot.platforms.discord.poster import DiscordPoster
 from bot.platforms.discord.reminders import reminder_name
+from bot.runtime import Runtime
 from standins.discord_permissions import READ_MESSAGE_HISTORY, VIEW_CHANNEL
 from standins.discord_standin import DiscordStandIn
 from tests.platforms.discord_harness import CHANNEL, TOKEN, connected_bot, run, settings_for

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import Runtime
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.delivery.ledger import DeliveryKey, DeliveryState, Ledger
+from bot.runtime import Runtime
 from tests.platforms.discord_harness import LogCapture, run
 from tests.platforms.slack_harness import (
     BOT_TOKEN,

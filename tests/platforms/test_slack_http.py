@@ -16,12 +16,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import Runtime, serve_platforms
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.delivery.ledger import Ledger
 from bot.platforms.slack.http import HttpLimits, ThrottledLog
 from bot.platforms.slack.runner import SlackPlatform
+from bot.runtime import Runtime, serve_platforms
 from standins.slack_payloads import sign
 from standins.slack_standin import SlackStandIn
 from tests.platforms.discord_harness import LogCapture, run

@@ -7,7 +7,6 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.app import Runtime
 from bot.core.commands import UsageError
 from bot.core.library import UnknownChoice
 from bot.delivery.ledger import Ledger, LedgerError
@@ -20,6 +19,7 @@ from bot.platforms.discord.reminder_button import ReminderSourcesButton
 from bot.platforms.discord.replies import error_text
 from bot.platforms.discord.sources import SourcesButton
 from bot.platforms.discord.sync import sync_commands
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ import aiohttp
 import discord
 import yarl
 
-from bot.app import PlatformStartError, Runtime, serve_platforms
 from bot.delivery.ledger import Ledger
 from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.discord.client import BriefBot
 from bot.platforms.discord.poster import DiscordPoster
+from bot.runtime import PlatformStartError, Runtime, serve_platforms
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.app import PlatformStartError, Runtime
 from bot.delivery.ledger import Ledger, LedgerError
 from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.cache import RenderCache
@@ -17,6 +16,7 @@ from bot.platforms.slack.blocks import Block, fallback_text, reply_blocks
 from bot.platforms.slack.handlers import register
 from bot.platforms.slack.http import ConnectionGuard, GuardedSite, HttpLimits, guarded_runner
 from bot.platforms.slack.poster import BotIdentity, SlackPoster, web_client
+from bot.runtime import PlatformStartError, Runtime
 
 log = logging.getLogger(__name__)
 
