@@ -29,7 +29,18 @@ class DiscordStartError(PlatformStartError):
 
 
 def configure_endpoints(settings: Settings) -> tuple[str, str]:
-    """Point discord.py at the configured API and gateway (a proxy or a stand-in)."""
+    """Point discord.py at the configured API and gateway (a proxy or a stand-in).
+
+    This sets two class attributes of discord.py, process-wide, because discord.py
+    offers no per-client way: every REST call, the interaction callbacks and
+    followups included (its webhook adapter builds the same ``Route``), takes its
+    URL from ``Route.BASE``, which discord.py itself sets module-wide for the API
+    version (``http._set_api_version``); and the gateway reconnects to
+    ``DiscordWebSocket.DEFAULT_GATEWAY`` after an invalidated session, whatever URL
+    it first connected to. Overriding ``HTTPClient.request`` on one client would
+    miss the interaction callbacks. One process serves one Discord bot, so one
+    process-wide value is the true scope of these settings.
+    """
     api = settings.discord_api_base_url or DEFAULT_API
     gateway = settings.discord_gateway_url or DEFAULT_GATEWAY
     discord.http.Route.BASE = api
