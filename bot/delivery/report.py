@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.core.library import Library
 from bot.core.reminders import Reminder, plan
-from bot.delivery.ledger import Delivery, Ledger, Subscription
+from bot.delivery.ledger import Delivery, Ledger, Subscription, SubscriptionState
 from bot.settings import Settings
 
 RECENT = 20
@@ -28,7 +28,7 @@ class ScheduleReport:
         return [
             f"{s.platform}:{s.channel_id}: {s.warning}"
             for s in self.subscriptions
-            if s.warning and s.state == "active"
+            if s.warning and s.state == SubscriptionState.ACTIVE
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -80,7 +80,9 @@ def schedule_report(
     """The report as of ``now``, without changing anything in the ledger."""
     reminders = plan(library, settings.reminder_offsets, settings.reminder_all_day_at)
     subscriptions = ledger.subscriptions()
-    channels = [f"{s.platform}:{s.channel_id}" for s in subscriptions if s.state == "active"]
+    channels = [
+        f"{s.platform}:{s.channel_id}" for s in subscriptions if s.state == SubscriptionState.ACTIVE
+    ]
     named = [("discord", c) for c in settings.reminder_channel_ids] + [
         ("slack", c) for c in settings.slack_reminder_channel_ids
     ]

@@ -4,12 +4,12 @@ import logging
 from collections.abc import Collection
 from datetime import datetime
 
-from bot.delivery.ledger import Ledger
+from bot.delivery.ledger import Ledger, SubscriptionSource
 
 log = logging.getLogger(__name__)
 
-SETTINGS = "settings"
-COMMAND = "command"
+SETTINGS = SubscriptionSource.SETTINGS
+COMMAND = SubscriptionSource.COMMAND
 
 
 def sync_settings_channels(

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +28,8 @@ from bot.delivery.ledger import (
     DeliveryState,
     Ledger,
     LedgerError,
+    SubscriptionSource,
+    SubscriptionState,
 )
 from bot.delivery.migrations import (
     LATEST_VERSION,
@@ -43,6 +46,10 @@ POSTGRES_URL = os.environ.get(
 NOW = datetime(2017, 7, 1, 9, 0, tzinfo=UTC)
 DUE = datetime(2017, 7, 1, 10, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
+COMMAND = SubscriptionSource.COMMAND
+SETTINGS = SubscriptionSource.SETTINGS
+ACTIVE = SubscriptionState.ACTIVE
+BROKEN = SubscriptionState.BROKEN
 KEY = DeliveryKey("g20-hamburg-2017:7d", "discord", "1300000000000000001")
 RACE_KEYS = [DeliveryKey(f"event-{n}:1d", "discord", "1300") for n in range(50)]
 
@@ -398,7 +405,7 @@ def test_naive_datetimes_are_refused(ledger: Ledger) -> None:
     with pytest.raises(ValueError, match="aware"):
         claim(ledger, at=naive)
     with pytest.raises(ValueError, match="aware"):
-        ledger.subscribe("discord", "1", guild_id=None, source="command", now=naive)
+        ledger.subscribe("discord", "1", guild_id=None, source=COMMAND, now=naive)
     assert ledger.get(KEY) is None
 
 
@@ -562,7 +569,7 @@ def test_an_in_memory_sqlite_ledger_is_shared_by_threads() -> None:
 
 def test_subscribe_break_and_unsubscribe(ledger: Ledger) -> None:
     def subscribe(channel: str) -> bool:
-        return ledger.subscribe("discord", channel, guild_id="g1", source="command", now=NOW)
+        return ledger.subscribe("discord", channel, guild_id="g1", source=COMMAND, now=NOW)
 
     assert subscribe("1") is True
     assert subscribe("1") is False
@@ -576,12 +583,12 @@ def test_subscribe_break_and_unsubscribe(ledger: Ledger) -> None:
     assert ledger.mark_broken("discord", "9", reason="unknown", now=later) is False
     assert ledger.active_channels("discord") == ["2"]
     broken = ledger.subscriptions(platform="discord")[0]
-    assert (broken.channel_id, broken.state, broken.reason) == ("1", "broken", "403 Missing Access")
+    assert (broken.channel_id, broken.state, broken.reason) == ("1", BROKEN, "403 Missing Access")
     assert (broken.created_at, broken.updated_at) == (NOW, later)
 
     assert subscribe("1") is True
     again = ledger.subscriptions(platform="discord")[0]
-    assert (again.state, again.reason) == ("active", None)
+    assert (again.state, again.reason) == (ACTIVE, None)
 
     assert ledger.unsubscribe("discord", "2") is True
     assert ledger.unsubscribe("discord", "2") is False
@@ -590,9 +597,9 @@ def test_subscribe_break_and_unsubscribe(ledger: Ledger) -> None:
 
 
 def test_subscriptions_by_guild_and_platform(ledger: Ledger) -> None:
-    ledger.subscribe("discord", "1", guild_id="g1", source="command", now=NOW)
-    ledger.subscribe("discord", "2", guild_id="g2", source="command", now=NOW)
-    ledger.subscribe("slack", "C1", guild_id=None, source="settings", now=NOW)
+    ledger.subscribe("discord", "1", guild_id="g1", source=COMMAND, now=NOW)
+    ledger.subscribe("discord", "2", guild_id="g2", source=COMMAND, now=NOW)
+    ledger.subscribe("slack", "C1", guild_id=None, source=SETTINGS, now=NOW)
     ledger.mark_broken("discord", "2", reason="gone", now=NOW)
     assert [s.channel_id for s in ledger.subscriptions(guild_id="g2")] == ["2"]
     assert [s.channel_id for s in ledger.subscriptions(platform="slack")] == ["C1"]
@@ -604,21 +611,21 @@ def test_subscriptions_by_guild_and_platform(ledger: Ledger) -> None:
 
 
 def test_settings_never_downgrade_a_command_subscription(ledger: Ledger) -> None:
-    def source_of(channel: str) -> str:
+    def source_of(channel: str) -> SubscriptionSource:
         (found,) = [s for s in ledger.subscriptions() if s.channel_id == channel]
         return found.source
 
-    ledger.subscribe("discord", "1", guild_id="g1", source="command", now=NOW)
-    assert ledger.subscribe("discord", "1", guild_id=None, source="settings", now=NOW) is False
-    assert source_of("1") == "command"
+    ledger.subscribe("discord", "1", guild_id="g1", source=COMMAND, now=NOW)
+    assert ledger.subscribe("discord", "1", guild_id=None, source=SETTINGS, now=NOW) is False
+    assert source_of("1") is COMMAND
     assert ledger.subscriptions()[0].guild_id == "g1"
 
-    ledger.subscribe("discord", "2", guild_id=None, source="settings", now=NOW)
-    ledger.subscribe("discord", "2", guild_id="g1", source="command", now=NOW)
-    assert source_of("2") == "command"
+    ledger.subscribe("discord", "2", guild_id=None, source=SETTINGS, now=NOW)
+    ledger.subscribe("discord", "2", guild_id="g1", source=COMMAND, now=NOW)
+    assert source_of("2") is COMMAND
 
     with pytest.raises(ValueError, match="source"):
-        ledger.subscribe("discord", "3", guild_id=None, source="admin", now=NOW)
+        ledger.subscribe("discord", "3", guild_id=None, source=cast(Any, "admin"), now=NOW)
 
 
 # ---------------------------------------------------------------------- opening
@@ -667,7 +674,7 @@ def test_the_display_url_hides_the_password(backend: Backend, ledger: Ledger) ->
 def test_a_channel_cannot_be_subscribed_under_a_second_spelling(
     ledger: Ledger, spelling: str
 ) -> None:
-    ledger.subscribe("discord", "123", guild_id=None, source="command", now=NOW)
+    ledger.subscribe("discord", "123", guild_id=None, source=COMMAND, now=NOW)
     with pytest.raises(ValueError, match="printable ASCII"):
-        ledger.subscribe("discord", spelling, guild_id=None, source="command", now=NOW)
+        ledger.subscribe("discord", spelling, guild_id=None, source=COMMAND, now=NOW)
     assert [s.channel_id for s in ledger.subscriptions()] == ["123"]

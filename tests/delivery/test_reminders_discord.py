@@ -11,7 +11,7 @@ from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.loading import load_library
 from bot.core.reminders import parse_offsets
-from bot.delivery.ledger import DeliveryKey, DeliveryState, Ledger
+from bot.delivery.ledger import DeliveryKey, DeliveryState, Ledger, SubscriptionState
 from bot.runtime import Runtime
 from standins.discord_payloads import StandInUser
 from standins.discord_standin import DiscordStandIn
@@ -161,11 +161,11 @@ def test_broken_channels_and_flaky_posts(tmp_path: Path, library: Library) -> No
             ledger = Ledger.open(settings.database)
             try:
                 states = {s.channel_id: s for s in ledger.subscriptions(platform="discord")}
-                assert states[forbidden].state == "broken"
+                assert states[forbidden].state is SubscriptionState.BROKEN
                 assert "403" in (states[forbidden].reason or "")
-                assert states[deleted].state == "broken"
+                assert states[deleted].state is SubscriptionState.BROKEN
                 assert "404" in (states[deleted].reason or "")
-                assert states[good].state == states[flaky].state == "active"
+                assert states[good].state is states[flaky].state is SubscriptionState.ACTIVE
             finally:
                 ledger.close()
             broken_lines = [line for line in capture.lines if "is broken" in line]

@@ -17,7 +17,13 @@ import pytest
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.reminders import parse_offsets
-from bot.delivery.ledger import DeliveryKey, DeliveryState, Ledger, LedgerError
+from bot.delivery.ledger import (
+    DeliveryKey,
+    DeliveryState,
+    Ledger,
+    LedgerError,
+    SubscriptionSource,
+)
 from bot.delivery.posting import PostFailed
 from bot.delivery.scheduler import ReminderScheduler, Timing
 from tests.delivery.test_scheduler import RecordingPoster
@@ -75,7 +81,9 @@ class RealTime:
 def ledger(tmp_path: Path) -> Iterator[OutageLedger]:
     opened = OutageLedger.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
     for channel in ("a", "b"):
-        opened.subscribe("test", channel, guild_id=None, source="command", now=datetime.now(UTC))
+        opened.subscribe(
+            "test", channel, guild_id=None, source=SubscriptionSource.COMMAND, now=datetime.now(UTC)
+        )
     yield opened
     opened.close()
 

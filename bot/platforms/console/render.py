@@ -95,6 +95,8 @@ def help_table(commands: list[tuple[str, str]]) -> Panel:
 
 def schedule_tables(report: "ScheduleReport") -> list[RenderableType]:
     """``briefbot schedule``: upcoming reminders, recent deliveries, subscriptions."""
+    from bot.delivery.ledger import SubscriptionState
+
     upcoming = Table(
         title=f"Upcoming reminders (now: {report.now:%Y-%m-%d %H:%M UTC})", title_justify="left"
     )
@@ -133,7 +135,7 @@ def schedule_tables(report: "ScheduleReport") -> list[RenderableType]:
     for sub in report.subscriptions:
         subscriptions.add_row(
             f"{sub.platform}:{sub.channel_id}",
-            Text(sub.state, style="green" if sub.state == "active" else "red"),
+            Text(sub.state, style="green" if sub.state == SubscriptionState.ACTIVE else "red"),
             sub.source,
             sub.reason or "",
             Text(sub.warning or "", style="yellow"),

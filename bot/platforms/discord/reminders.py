@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.utils import escape_markdown
 
 from bot.core.library import Library
-from bot.delivery.subscriptions import COMMAND
+from bot.delivery.ledger import SubscriptionSource, SubscriptionState
 from bot.platforms.discord.embeds import Field, pack, timestamp
 from bot.platforms.discord.permissions import admin_warning
 from bot.platforms.discord.replies import content
@@ -85,7 +85,7 @@ async def subscribe(interaction: Interaction, channel: discord.TextChannel | Non
         "discord",
         str(target),
         guild_id=str(interaction.guild_id),
-        source=COMMAND,
+        source=SubscriptionSource.COMMAND,
         now=datetime.now(UTC),
     )
     ahead = bot.scheduler.upcoming() if bot.scheduler else []
@@ -139,8 +139,8 @@ async def show(interaction: Interaction) -> None:
     )
     channels = [
         f"<#{s.channel_id}> \u00b7 "
-        + ("active" if s.state == "active" else f"**broken**: {s.reason}")
-        + (" (from settings)" if s.source != COMMAND else "")
+        + ("active" if s.state == SubscriptionState.ACTIVE else f"**broken**: {s.reason}")
+        + (" (from settings)" if s.source != SubscriptionSource.COMMAND else "")
         for s in subscriptions
     ] or ["None: `/reminders subscribe` in a channel to start."]
     ahead = bot.scheduler.upcoming()[:SHOWN] if bot.scheduler else []

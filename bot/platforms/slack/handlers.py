@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.answers import answer
 from bot.core.commands import COMMANDS, Invocation, UsageError, parse
 from bot.core.library import UnknownChoice
-from bot.delivery.subscriptions import COMMAND
+from bot.delivery.ledger import SubscriptionSource, SubscriptionState
 from bot.platforms.cache import this_minute
 from bot.platforms.slack.blocks import (
     SOURCES_ACTION,
@@ -136,7 +136,12 @@ async def reminders_command(
     team = str(command.get("team_id", "")) or None
     if action == "subscribe":
         await asyncio.to_thread(
-            ledger.subscribe, "slack", channel, guild_id=team, source=COMMAND, now=datetime.now(UTC)
+            ledger.subscribe,
+            "slack",
+            channel,
+            guild_id=team,
+            source=SubscriptionSource.COMMAND,
+            now=datetime.now(UTC),
         )
         await platform.record_warnings([channel])
         ahead = platform.scheduler.upcoming() if platform.scheduler else []
@@ -170,7 +175,8 @@ async def reminders_listing(platform: "SlackPlatform") -> str:
     ahead = platform.scheduler.upcoming()[:10] if platform.scheduler else []
     lines = ["*Channels*"]
     lines += [
-        f"<#{s.channel_id}> · " + ("active" if s.state == "active" else f"*broken*: {s.reason}")
+        f"<#{s.channel_id}> · "
+        + ("active" if s.state == SubscriptionState.ACTIVE else f"*broken*: {s.reason}")
         for s in subscriptions
     ] or ["None: `/reminders subscribe` in a channel to start."]
     lines.append("*Upcoming reminders*")

@@ -1,0 +1,100 @@
+"""The delivery ledger: exactly-once reminder delivery across restarts, crashes and processes.
+
+Every (reminder, platform, channel) delivery is claimed in the database before
+it is posted and marked sent, failed or missed after (``deliveries``). The
+ledger also keeps the channels subscribed to reminders (``subscriptions``).
+
+The ledger is synchronous and thread-safe (the asyncio code calls it through
+``asyncio.to_thread``). It never reads the clock: every method that records
+time takes ``now``, which must be time-zone aware.
+"""
+
+from collections.abc import Mapping
+from typing import Any, Self
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.delivery.ledger.deliveries import Deliveries
+from bot.delivery.ledger.engines import (
+    POSTGRES_CONNECT_TIMEOUT_S,
+    SQLITE_BUSY_TIMEOUT_MS,
+    LedgerError,
+    cannot_open,
+    ledger_engine,
+    parse_url,
+    reason,
+)
+from bot.delivery.ledger.keys import (
+    CHANNEL_ID_LENGTH,
+    NONCE_LENGTH,
+    PLATFORM_LENGTH,
+    REMINDER_ID_LENGTH,
+    DeliveryKey,
+)
+from bot.delivery.ledger.models import (
+    Claim,
+    ClaimOutcome,
+    Delivery,
+    DeliveryState,
+    Subscription,
+    SubscriptionSource,
+    SubscriptionState,
+    UtcDateTime,
+)
+from bot.delivery.ledger.store import ERROR_LENGTH
+from bot.delivery.ledger.subscriptions import SOURCES, Subscriptions
+from bot.delivery.migrations import SchemaTooNewError, current_version, migrate
+
+__all__ = [
+    "CHANNEL_ID_LENGTH",
+    "ERROR_LENGTH",
+    "NONCE_LENGTH",
+    "PLATFORM_LENGTH",
+    "POSTGRES_CONNECT_TIMEOUT_S",
+    "REMINDER_ID_LENGTH",
+    "SOURCES",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Claim",
+    "ClaimOutcome",
+    "Delivery",
+    "DeliveryKey",
+    "DeliveryState",
+    "Ledger",
+    "LedgerError",
+    "Subscription",
+    "SubscriptionSource",
+    "SubscriptionState",
+    "UtcDateTime",
+]
+
+
+class Ledger(Deliveries, Subscriptions):
+    """Deliveries and subscriptions in one SQL database (SQLite, PostgreSQL, …)."""
+
+    @classmethod
+    def open(cls, url: str, *, connect_args: Mapping[str, Any] | None = None) -> Self:
+        """Connect to ``url`` and migrate it to the latest schema.
+
+        ``connect_args`` go to the database driver (for example a PostgreSQL
+        ``options`` setting the ``search_path``). Any failure raises
+        ``LedgerError`` naming the URL with its password hidden.
+        """
+        parsed = parse_url(url)
+        try:
+            engine, serialise = ledger_engine(parsed, dict(connect_args or {}))
+        except (SQLAlchemyError, ImportError, OSError) as error:
+            raise cannot_open(parsed, reason(error, parsed)) from error
+        try:
+            migrate(engine)
+        except SchemaTooNewError as error:
+            engine.dispose()
+            raise cannot_open(parsed, str(error)) from error
+        except (SQLAlchemyError, OSError) as error:
+            engine.dispose()
+            raise cannot_open(parsed, reason(error, parsed)) from error
+        return cls(engine, serialise=serialise)
+
+    def schema_version(self) -> int:
+        """The schema version the database is at."""
+        with self._read() as session:
+            return current_version(session.connection())
