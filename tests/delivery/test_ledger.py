@@ -18,26 +18,22 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, func, insert, inspect, make_url, select
+from sqlalchemy import Engine, create_engine, inspect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from bot.delivery.ledger import (
     ClaimOutcome,
+    Delivery,
     DeliveryKey,
     DeliveryState,
     Ledger,
     LedgerError,
+    Subscription,
     SubscriptionSource,
     SubscriptionState,
 )
-from bot.delivery.migrations import (
-    LATEST_VERSION,
-    MIGRATIONS,
-    deliveries,
-    schema_version,
-    subscriptions,
-)
+from bot.delivery.ledger.schema import head_revision
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get(
@@ -138,59 +134,18 @@ def claim(
 # ---------------------------------------------------------------------- schema
 
 
-def test_migrates_an_empty_database_to_the_latest_version(backend: Backend, ledger: Ledger) -> None:
-    assert ledger.schema_version() == LATEST_VERSION
-    assert [step.version for step in MIGRATIONS] == list(range(1, LATEST_VERSION + 1))
+def test_migrates_an_empty_database_to_the_newest_revision(
+    backend: Backend, ledger: Ledger
+) -> None:
+    assert ledger.schema_revision() == head_revision()
     engine = backend.raw_engine()
     try:
         tables = inspect(engine)
-        for table in (schema_version, deliveries, subscriptions):
-            found = {column["name"] for column in tables.get_columns(table.name)}
-            assert found == set(table.columns.keys()), table.name
+        for model in (Delivery, Subscription):
+            found = {column["name"] for column in tables.get_columns(model.__tablename__)}
+            assert found == set(model.__table__.columns.keys()), model.__tablename__
     finally:
         engine.dispose()
-
-
-def test_a_ledger_of_the_previous_release_is_upgraded_without_losing_a_row(
-    backend: Backend,
-) -> None:
-    """Version 2 (no subscription warnings) moves to the latest; its rows stay as they were."""
-    if backend.name == "sqlite":
-        Path(str(make_url(backend.url).database)).parent.mkdir(parents=True)
-    engine = backend.raw_engine()
-    try:
-        with engine.begin() as connection:
-            schema_version.create(connection)
-            for step in MIGRATIONS[:2]:
-                step.apply(connection)
-                connection.execute(
-                    insert(schema_version).values(
-                        version=step.version, description=step.description
-                    )
-                )
-            connection.exec_driver_sql(
-                "INSERT INTO subscriptions (platform, channel_id, guild_id, source, state, "
-                "reason, created_at, updated_at) VALUES ('discord', '42', NULL, 'command', "
-                "'broken', 'gone', '2017-06-30 07:00:00', '2017-06-30 07:00:00')"
-            )
-    finally:
-        engine.dispose()
-    upgraded = backend.open()
-    try:
-        assert upgraded.schema_version() == LATEST_VERSION
-        (kept,) = upgraded.subscriptions()
-        assert (kept.channel_id, kept.state, kept.reason, kept.warning) == (
-            "42",
-            "broken",
-            "gone",
-            None,
-        )
-        upgraded.set_warning("discord", "42", "missing Read Message History")
-        assert upgraded.subscriptions()[0].warning == "missing Read Message History"
-        upgraded.set_warning("discord", "42", None)
-        assert upgraded.subscriptions()[0].warning is None
-    finally:
-        upgraded.close()
 
 
 def test_reopening_changes_nothing(backend: Backend, ledger: Ledger) -> None:
@@ -198,7 +153,7 @@ def test_reopening_changes_nothing(backend: Backend, ledger: Ledger) -> None:
     ledger.close()
     again = backend.open()
     try:
-        assert again.schema_version() == LATEST_VERSION
+        assert again.schema_revision() == head_revision()
         assert again.get(KEY) is not None
         assert claim(again, owner="b") is ClaimOutcome.BUSY
     finally:
@@ -206,8 +161,8 @@ def test_reopening_changes_nothing(backend: Backend, ledger: Ledger) -> None:
     engine = backend.raw_engine()
     try:
         with engine.connect() as connection:
-            rows = connection.execute(select(func.count()).select_from(schema_version)).scalar()
-        assert rows == LATEST_VERSION
+            revisions = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            assert revisions.scalars().all() == [head_revision()]
     finally:
         engine.dispose()
 
@@ -217,14 +172,12 @@ def test_a_newer_schema_is_refused(backend: Backend, ledger: Ledger) -> None:
     engine = backend.raw_engine()
     try:
         with engine.begin() as connection:
-            connection.execute(
-                insert(schema_version).values(version=LATEST_VERSION + 1, description="future")
-            )
+            connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'future'")
     finally:
         engine.dispose()
     expected = (
-        f"database schema version {LATEST_VERSION + 1} is newer than this briefbot "
-        f"({LATEST_VERSION}); upgrade briefbot"
+        f"database schema revision future is newer than this briefbot "
+        f"({head_revision()}); upgrade briefbot"
     )
     with pytest.raises(LedgerError, match=re.escape(expected)):
         backend.open()
@@ -486,7 +439,7 @@ def test_threads_with_their_own_ledgers_open_and_claim_safely(backend: Backend) 
     with ThreadPoolExecutor(8) as pool:
         ledgers = list(pool.map(lambda _: backend.open(), range(8)))
     try:
-        assert {each.schema_version() for each in ledgers} == {LATEST_VERSION}
+        assert {each.schema_revision() for each in ledgers} == {head_revision()}
         first = _per_key(_race(ledgers, NOW))
         assert first == [sorted([ClaimOutcome.NEW, *[ClaimOutcome.BUSY] * 7])] * len(RACE_KEYS)
         for key in RACE_KEYS:

@@ -41,9 +41,9 @@ from bot.delivery.ledger.models import (
     SubscriptionState,
     UtcDateTime,
 )
+from bot.delivery.ledger.schema import SchemaError, current_revision, upgrade
 from bot.delivery.ledger.store import ERROR_LENGTH
 from bot.delivery.ledger.subscriptions import SOURCES, Subscriptions
-from bot.delivery.migrations import SchemaTooNewError, current_version, migrate
 
 __all__ = [
     "CHANNEL_ID_LENGTH",
@@ -73,7 +73,7 @@ class Ledger(Deliveries, Subscriptions):
 
     @classmethod
     def open(cls, url: str, *, connect_args: Mapping[str, Any] | None = None) -> Self:
-        """Connect to ``url`` and migrate it to the latest schema.
+        """Connect to ``url`` and migrate it to the newest schema (see ``schema``).
 
         ``connect_args`` go to the database driver (for example a PostgreSQL
         ``options`` setting the ``search_path``). Any failure raises
@@ -85,8 +85,8 @@ class Ledger(Deliveries, Subscriptions):
         except (SQLAlchemyError, ImportError, OSError) as error:
             raise cannot_open(parsed, reason(error, parsed)) from error
         try:
-            migrate(engine)
-        except SchemaTooNewError as error:
+            upgrade(engine)
+        except SchemaError as error:
             engine.dispose()
             raise cannot_open(parsed, str(error)) from error
         except (SQLAlchemyError, OSError) as error:
@@ -94,7 +94,7 @@ class Ledger(Deliveries, Subscriptions):
             raise cannot_open(parsed, reason(error, parsed)) from error
         return cls(engine, serialise=serialise)
 
-    def schema_version(self) -> int:
-        """The schema version the database is at."""
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at."""
         with self._read() as session:
-            return current_version(session.connection())
+            return current_revision(session.connection())
