@@ -7,14 +7,19 @@ loop delays some requests and not others.
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 
 class RateLimiter:
     """Hands out one slot every ``per / rate`` seconds, shared by every post of one platform."""
 
     def __init__(
-        self, rate: int, per: float, *, monotonic: Callable[[], float] = time.monotonic
+        self,
+        rate: int,
+        per: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if rate < 1 or per <= 0:
             raise ValueError("a rate limiter needs a rate of 1 or more per positive period")
@@ -22,6 +27,7 @@ class RateLimiter:
         self.per = per
         self.interval = per / rate
         self._monotonic = monotonic
+        self._sleep = sleep
         self._next = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -37,5 +43,5 @@ class RateLimiter:
                 self._next = now
             wait = self._next - now
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
             self._next += self.interval

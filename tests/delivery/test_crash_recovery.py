@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.delivery.ledger import DeliveryState, Ledger
 from standins.discord_standin import DiscordStandIn
+from tests.delivery.test_scheduler import until
 from tests.platforms.discord_harness import GUILD, TOKEN, run
 
 CHANNELS = [1_300_000_000_000_001_000 + n for n in range(60)]
@@ -52,6 +53,18 @@ async def start_bot(env: dict[str, str], log: Path) -> asyncio.subprocess.Proces
         handle.close()
 
 
+def sent(tmp_path: Path) -> int:
+    """How many deliveries the bot's ledger records as sent (0 before it exists)."""
+    database = tmp_path / "data" / "briefbot.sqlite3"
+    if not database.exists():
+        return 0
+    ledger = Ledger.open(f"sqlite:///{database}")
+    try:
+        return ledger.counts().get(DeliveryState.SENT, 0)
+    finally:
+        ledger.close()
+
+
 def test_sigkill_mid_fan_out_loses_none_and_doubles_none(tmp_path: Path) -> None:
     async def main() -> None:
         channels = [(channel, f"c{n}") for n, channel in enumerate(CHANNELS)]
@@ -75,7 +88,8 @@ def test_sigkill_mid_fan_out_loses_none_and_doubles_none(tmp_path: Path) -> None
                     40,
                     "a post in every channel",
                 )
-                await asyncio.sleep(3)  # time for any stray duplicate to show up
+                # Every delivery settled in the ledger: nothing is left that could post again.
+                await until(lambda: sent(tmp_path) == len(CHANNELS), within=40, every=0.1)
             finally:
                 process.terminate()
                 await asyncio.wait_for(process.wait(), 20)

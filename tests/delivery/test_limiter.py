@@ -1,27 +1,77 @@
-"""The fan-out limiter spaces requests evenly: no window ever holds more than the rate."""
+"""The fan-out limiter spaces requests evenly: no window ever holds more than the rate.
+
+Time is the test's: the limiter reads a monotonic source the test owns, and its
+waits move that source forward instead of taking real time.
+"""
 
 import asyncio
-import time
+import itertools
 
 from bot.delivery.limiter import RateLimiter
 
 
-def test_requests_are_evenly_spaced_and_never_exceed_the_rate() -> None:
+class FakeTime:
+    """A monotonic source that moves only when the limiter waits (or the test says)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def wait(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)  # let the other waiters queue up, as a real wait would
+
+
+def stamped(limiter: RateLimiter, time: FakeTime, count: int) -> list[float]:
     stamps: list[float] = []
 
+    async def one() -> None:
+        await limiter.acquire()
+        stamps.append(time())
+
     async def main() -> None:
-        limiter = RateLimiter(50, 0.25)  # 200 per second, so the test is quick
-
-        async def one() -> None:
-            await limiter.acquire()
-            stamps.append(time.monotonic())
-
-        await asyncio.gather(*(one() for _ in range(120)))
+        await asyncio.gather(*(one() for _ in range(count)))
 
     asyncio.run(main())
-    stamps.sort()
+    return sorted(stamps)
+
+
+def test_requests_are_evenly_spaced_and_never_exceed_the_rate() -> None:
+    time = FakeTime()
+    limiter = RateLimiter(50, 1.0, monotonic=time, sleep=time.wait)
+    stamps = stamped(limiter, time, 120)
     for index in range(len(stamps) - 50):
-        assert stamps[index + 50] - stamps[index] >= 0.25 * 0.98, "51 slots inside one window"
-    assert stamps[-1] - stamps[0] < 0.25 * 119 / 50 * 1.1, "and no slower than the rate"
-    for index in range(len(stamps) - 10):
-        assert stamps[index + 10] - stamps[index] >= 0.05 * 0.8, "evenly spaced, not in bursts"
+        assert stamps[index + 50] - stamps[index] >= 1.0 - 1e-9, "51 slots inside one window"
+    assert stamps[-1] - stamps[0] <= 119 / 50 + 1e-9, "and no slower than the rate"
+    gaps = [later - earlier for earlier, later in itertools.pairwise(stamps)]
+    assert all(abs(gap - 0.02) < 1e-9 for gap in gaps), "evenly spaced, not in bursts"
+
+
+def test_a_late_wake_up_does_not_push_later_slots_back() -> None:
+    time = FakeTime()
+    late = 0.015  # each wait overruns by most of a slot, as on a busy machine
+
+    async def overrunning(seconds: float) -> None:
+        await time.wait(seconds + late)
+
+    limiter = RateLimiter(50, 1.0, monotonic=time, sleep=overrunning)
+    start = time()
+    stamps = stamped(limiter, time, 10)
+    # The grid is fixed: slot n is never earlier than start + n * interval.
+    for n, stamp in enumerate(stamps):
+        assert stamp >= start + n * 0.02 - 1e-9, "never early: no window over the rate"
+        assert stamp <= start + n * 0.02 + late + 1e-9, "never later than one overrun"
+
+
+def test_after_an_idle_spell_the_grid_restarts() -> None:
+    time = FakeTime()
+    limiter = RateLimiter(2, 1.0, monotonic=time, sleep=time.wait)
+    stamped(limiter, time, 3)
+    time.now += 60  # idle for a minute
+    time.waits.clear()
+    stamped(limiter, time, 1)
+    assert time.waits == [], "the first request after a pause goes at once"

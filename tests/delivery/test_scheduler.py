@@ -1,20 +1,34 @@
-"""The reminder scheduler with a recording poster and a real SQLite ledger."""
+"""The reminder scheduler with a recording poster and a real SQLite ledger.
+
+Time passes only as the test says: the virtual clock and the real clock the
+scheduler's jobs run on are the test's, and ``run_due`` runs every job whose
+real time has come, as APScheduler would. One test runs the real APScheduler and
+waits for a condition, never for an amount of time.
+"""
 
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from apscheduler.triggers.date import DateTrigger
 
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.reminders import parse_offsets
 from bot.core.reply import Reply
-from bot.delivery.ledger import DeliveryKey, DeliveryState, Ledger
+from bot.delivery.ledger import (
+    DeliveryKey,
+    DeliveryState,
+    Ledger,
+    SubscriptionSource,
+    SubscriptionState,
+)
 from bot.delivery.posting import ChannelUnavailable, PostFailed, SearchBlind
-from bot.delivery.scheduler import ReminderScheduler, Timing
+from bot.delivery.scheduler import RETRY_BACKOFF, ReminderScheduler, Timing
 
 TIMING = Timing(
     offsets=parse_offsets("7d,1d,1h"),
@@ -66,12 +80,73 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 def subscribe(ledger: Ledger, *channels: str) -> None:
     for channel in channels:
-        ledger.subscribe("test", channel, guild_id=None, source="command", now=datetime.now(UTC))
+        ledger.subscribe(
+            "test", channel, guild_id=None, source=SubscriptionSource.COMMAND, now=datetime.now(UTC)
+        )
 
 
-async def settle(scheduler: ReminderScheduler, seconds: float = 0.3) -> None:
-    await asyncio.sleep(seconds)
-    assert scheduler.scheduler.running
+class RealTime:
+    """The real clock as the test sets it: a datetime, and the monotonic seconds behind it."""
+
+    EPOCH = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    def __init__(self) -> None:
+        self.now = self.EPOCH
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return (self.now - self.EPOCH).total_seconds()
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+async def until(condition: Callable[[], bool], within: float = 30.0, every: float = 0.01) -> None:
+    """Wait for ``condition`` (written by another task, thread or process), at most ``within``
+    seconds, checking it ``every`` so often."""
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 (the ledger is written from worker threads)
+            await asyncio.sleep(every)
+
+
+def driven(
+    library: Library, clock: Clock, ledger: Ledger, poster: RecordingPoster, real: RealTime
+) -> ReminderScheduler:
+    """A scheduler whose APScheduler is never started: ``run_due`` runs its jobs."""
+    return ReminderScheduler(library, clock, ledger, [poster], TIMING, now_real=real)
+
+
+async def run_due(
+    scheduler: ReminderScheduler, real: RealTime, until: datetime | None = None
+) -> list[str]:
+    """Run, soonest first, every one-shot job due by ``until`` (default: the real now).
+
+    The real clock moves to each job's time before it runs, as if APScheduler had
+    waited for it. Returns the ids of the jobs that ran.
+    """
+    limit = until or real.now
+    ran: list[str] = []
+    while True:
+        jobs: dict[str, Any] = {}
+        for job in scheduler.scheduler.get_jobs():  # not started: the last one added wins
+            if isinstance(job.trigger, DateTrigger):
+                jobs[job.id] = job
+        due = sorted(
+            (job.trigger.run_date, job_id)
+            for job_id, job in jobs.items()
+            if job.trigger.run_date <= limit
+        )
+        if not due:
+            return ran
+        at, job_id = due[0]
+        for job in scheduler.scheduler.get_jobs():
+            if job.id == job_id:
+                job.remove()
+        real.now = max(real.now, at)
+        await jobs[job_id].func(*jobs[job_id].args)
+        ran.append(job_id)
 
 
 def test_due_within_grace_is_posted_late_and_older_is_missed(
@@ -80,12 +155,12 @@ def test_due_within_grace_is_posted_late_and_older_is_missed(
     subscribe(ledger, "a", "b")
     poster = RecordingPoster()
     clock = Clock(G20_1D + timedelta(hours=3), 0.0)
+    real = RealTime()
 
     async def main() -> None:
-        scheduler = ReminderScheduler(library, clock, ledger, [poster], TIMING)
-        await scheduler.start()
-        await settle(scheduler)
-        await scheduler.stop()
+        scheduler = driven(library, clock, ledger, poster, real)
+        await scheduler.replan(library)
+        assert await run_due(scheduler, real) == ["reminder:g20-hamburg-2017:1d"]
 
     with caplog.at_level(logging.INFO):
         asyncio.run(main())
@@ -101,19 +176,38 @@ def test_due_within_grace_is_posted_late_and_older_is_missed(
     assert sent.late
 
 
+def test_the_running_scheduler_fires_a_due_reminder(library: Library, ledger: Ledger) -> None:
+    """The real APScheduler on the loop runs the job that ``start`` plans for a due reminder."""
+    subscribe(ledger, "a", "b")
+    poster = RecordingPoster()
+
+    async def main() -> None:
+        scheduler = ReminderScheduler(library, Clock(G20_7D, 0.0), ledger, [poster], TIMING)
+        await scheduler.start()
+        try:
+            await until(lambda: len(ledger.settled_channels("g20-hamburg-2017:7d", "test")) == 2)
+        finally:
+            await scheduler.stop()
+
+    asyncio.run(main())
+    assert sorted(channel for channel, _, _ in poster.posts) == ["a", "b"]
+    assert all(reply.title.startswith("Reminder:") for _, reply, _ in poster.posts)
+
+
 def test_a_restart_posts_nothing_twice(library: Library, ledger: Ledger) -> None:
     subscribe(ledger, "a", "b", "c")
     poster = RecordingPoster()
+    real = RealTime()
 
     async def once() -> None:
-        scheduler = ReminderScheduler(
-            library, Clock(G20_1D + timedelta(minutes=1), 0.0), ledger, [poster], TIMING
-        )
-        await scheduler.start()
-        await settle(scheduler)
-        await scheduler.stop()
+        clock = Clock(G20_1D + timedelta(minutes=1), 0.0)
+        scheduler = driven(library, clock, ledger, poster, real)
+        await scheduler.replan(library)
+        await run_due(scheduler, real)
+        await scheduler.sweep()
 
     asyncio.run(once())
+    real.advance(3600)
     asyncio.run(once())
     assert len(poster.posts) == 3
 
@@ -122,23 +216,22 @@ def test_a_resumed_claim_finds_the_earlier_post(library: Library, ledger: Ledger
     """A crash between posting and recording: the post found in the channel prevents a repost."""
     subscribe(ledger, "a")
     poster = RecordingPoster()
+    real = RealTime()
     key = DeliveryKey("g20-hamburg-2017:1d", "test", "a")
-    long_ago = datetime.now(UTC) - timedelta(minutes=5)
     ledger.claim(
         key,
         event_id="g20-hamburg-2017",
         due_at=G20_1D,
         owner="dead",
-        now=long_ago,
+        now=real.now - timedelta(minutes=5),
         lease=timedelta(seconds=1),
     )
     poster.history["a"] = [key.nonce()]
 
     async def main() -> None:
-        scheduler = ReminderScheduler(library, Clock(G20_1D, 0.0), ledger, [poster], TIMING)
-        await scheduler.start()
-        await settle(scheduler)
-        await scheduler.stop()
+        scheduler = driven(library, Clock(G20_1D, 0.0), ledger, poster, real)
+        await scheduler.replan(library)
+        await run_due(scheduler, real)
 
     asyncio.run(main())
     assert poster.posts == []
@@ -154,38 +247,44 @@ def test_a_broken_channel_stops_only_itself(
     subscribe(ledger, "good", "gone")
     poster = RecordingPoster()
     poster.failures["gone"] = [ChannelUnavailable("the channel is gone (404: Unknown Channel)")]
+    real = RealTime()
 
     async def main() -> None:
-        scheduler = ReminderScheduler(library, Clock(G20_7D, 0.0), ledger, [poster], TIMING)
-        await scheduler.start()
-        await settle(scheduler)
-        await scheduler.stop()
+        scheduler = driven(library, Clock(G20_7D, 0.0), ledger, poster, real)
+        await scheduler.replan(library)
+        await run_due(scheduler, real)
+        real.advance(3600)
+        await run_due(scheduler, real)
+        await scheduler.sweep()
 
     with caplog.at_level(logging.WARNING):
         asyncio.run(main())
     assert [channel for channel, _, _ in poster.posts] == ["good"]
     states = {s.channel_id: (s.state, s.reason) for s in ledger.subscriptions(platform="test")}
-    assert states["gone"] == ("broken", "the channel is gone (404: Unknown Channel)")
-    assert states["good"][0] == "active"
+    assert states["gone"] == (
+        SubscriptionState.BROKEN,
+        "the channel is gone (404: Unknown Channel)",
+    )
+    assert states["good"][0] is SubscriptionState.ACTIVE
     assert ledger.active_channels("test") == ["good"]
     assert sum("gone is broken" in r.message for r in caplog.records) == 1
 
 
-def test_a_failed_post_is_retried(
-    library: Library, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from bot.delivery import scheduler as module
-
-    monkeypatch.setattr(module, "RETRY_BACKOFF", (timedelta(milliseconds=200),))
+def test_a_failed_post_is_retried(library: Library, ledger: Ledger) -> None:
     subscribe(ledger, "a")
     poster = RecordingPoster()
     poster.failures["a"] = [PostFailed("Discord answered 503: try later")]
+    real = RealTime()
 
     async def main() -> None:
-        scheduler = ReminderScheduler(library, Clock(G20_7D, 0.0), ledger, [poster], TIMING)
-        await scheduler.start()
-        await settle(scheduler, 1.0)
-        await scheduler.stop()
+        scheduler = driven(library, Clock(G20_7D, 0.0), ledger, poster, real)
+        await scheduler.replan(library)
+        assert await run_due(scheduler, real) == ["reminder:g20-hamburg-2017:7d"]
+        assert poster.posts == []
+        retry = scheduler.scheduler.get_job("retry:g20-hamburg-2017:7d:test:a")
+        assert retry is not None
+        assert retry.trigger.run_date == real.now + RETRY_BACKOFF[0]
+        assert await run_due(scheduler, real, until=real.now + RETRY_BACKOFF[0]) == [retry.id]
 
     asyncio.run(main())
     assert len(poster.posts) == 1
@@ -195,17 +294,33 @@ def test_a_failed_post_is_retried(
     assert delivery.attempts == 2
 
 
-def test_accelerated_clock_fires_in_order(library: Library, ledger: Ledger) -> None:
+def test_accelerated_clock_fires_in_order_at_the_real_times_of_their_due_instants(
+    library: Library, ledger: Ledger
+) -> None:
     subscribe(ledger, "a")
     poster = RecordingPoster()
+    real = RealTime()
     start = G20_7D - timedelta(hours=1)
-    clock = Clock(start, 400_000.0)  # 7 days in about 1.5 s
+    speed = 400_000.0  # 7 days in about 1.5 real seconds
+    clock = Clock(start, speed, _monotonic=real.monotonic)
+    posted_at: list[datetime] = []
+    post = poster.post
+
+    async def stamped(channel_id: str, reply: Reply, *, nonce: str) -> str | None:
+        posted_at.append(clock.now())
+        return await post(channel_id, reply, nonce=nonce)
+
+    poster.post = stamped  # type: ignore[method-assign]
 
     async def main() -> None:
-        scheduler = ReminderScheduler(library, clock, ledger, [poster], TIMING)
-        await scheduler.start()
-        await asyncio.sleep(2.5)
-        await scheduler.stop()
+        scheduler = driven(library, clock, ledger, poster, real)
+        await scheduler.replan(library)
+        for job in scheduler.scheduler.get_jobs():
+            if job.id.startswith("reminder:"):
+                due = scheduler.reminders[job.name].due_at
+                expected = RealTime.EPOCH + (due - start) / speed
+                assert abs(job.trigger.run_date - expected) < timedelta(milliseconds=1), job.name
+        await run_due(scheduler, real, until=RealTime.EPOCH + timedelta(seconds=2))
 
     asyncio.run(main())
     titles = [reply.title for _, reply, _ in poster.posts]
@@ -214,6 +329,9 @@ def test_accelerated_clock_fires_in_order(library: Library, ledger: Ledger) -> N
         "Reminder: G20 leaders’ summit tomorrow",
         "Reminder: G20 leaders’ summit begins today",
     ]
+    dues = [G20_7D, G20_1D, G20_1D + timedelta(days=1)]  # the 1h one at the all-day start
+    for virtual, due in zip(posted_at, dues, strict=True):
+        assert abs(virtual - due) < timedelta(seconds=1), "each fires at its virtual due time"
 
 
 def test_replan_moves_and_cancels(library: Library, ledger: Ledger) -> None:
