@@ -7,6 +7,7 @@ nothing behind.
 
 import asyncio
 import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from bot.core.dates import day_words
 from bot.core.library import Library
 from bot.core.reminders import plan
 from bot.delivery.ledger import Ledger
-from bot.delivery.scheduler import ReminderScheduler
+from bot.delivery.scheduler import ReminderScheduler, real_now
 from bot.delivery.subscriptions import sync_settings_channels
 from bot.log import quiet_delivery_log
 from bot.platforms.console.poster import ConsolePoster
@@ -40,12 +41,42 @@ def replay_window(library: Library, settings: Settings) -> tuple[datetime, datet
     return start, last + timedelta(hours=1)
 
 
-async def run_demo(library: Library, settings: Settings, console: Console, seconds: float) -> None:
-    """Replay the brief in about ``seconds`` real seconds."""
+class Timeline:
+    """The replay's own time: virtual seconds since its start, moved only by the replay.
+
+    The demo's clock reads this instead of the machine's monotonic clock, so the
+    virtual time cannot run past a reminder while the machine is busy elsewhere.
+    """
+
+    def __init__(self) -> None:
+        self.elapsed = 0.0
+
+    def __call__(self) -> float:
+        return self.elapsed
+
+
+async def run_demo(
+    library: Library,
+    settings: Settings,
+    console: Console,
+    seconds: float,
+    *,
+    pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    now_real: Callable[[], datetime] = real_now,
+) -> None:
+    """Replay the brief in about ``seconds`` real seconds.
+
+    The virtual clock moves from one stop to the next (each reminder's due
+    instant, each date shown, the end), and at each stop the scheduler delivers
+    what is due before the clock moves on. Real time only paces the replay
+    (``pause``): a slow or stalled machine makes it take longer, and every
+    reminder is still posted once, at its due instant, never late or missed.
+    """
     quiet_delivery_log()
     start, end = replay_window(library, settings)
     speed = (end - start).total_seconds() / seconds
-    clock = Clock(start, speed)
+    timeline = Timeline()
+    clock = Clock(start, 1.0, _monotonic=timeline)
     session = ConsoleSession(library, clock, console)
     brief = library.newest
     reminders = [
@@ -67,10 +98,17 @@ async def run_demo(library: Library, settings: Settings, console: Console, secon
         ledger = Ledger.open(f"sqlite:///{Path(folder) / 'demo.sqlite3'}")
         poster = ConsolePoster(session)
         sync_settings_channels(ledger, poster.platform, [poster.channel], clock.now())
-        scheduler = ReminderScheduler(library, clock, ledger, [poster], timing_from(settings))
-        await scheduler.start()
+        scheduler = ReminderScheduler(
+            library, clock, ledger, [poster], timing_from(settings), now_real=now_real
+        )
         try:
-            await _tick_until(clock, end, console, seconds)
+            await scheduler.replan(library)
+            for stop, show_date in _stops(start, end, [r.due_at for r in reminders]):
+                await pause((stop - clock.now()).total_seconds() / speed)
+                timeline.elapsed = (stop - start).total_seconds()
+                if show_date:
+                    console.print(Text(f"\u00b7 {day_words(clock.now().date())}", style="dim"))
+                await scheduler.sweep()
         finally:
             await scheduler.stop()
             ledger.close()
@@ -78,9 +116,16 @@ async def run_demo(library: Library, settings: Settings, console: Console, secon
     console.print(session.handle("/next-meeting"))
 
 
-async def _tick_until(clock: Clock, end: datetime, console: Console, seconds: float) -> None:
-    """Show the virtual date now and then, until the replay is over."""
-    step = seconds / TICKS
-    while clock.now() < end:
-        console.print(Text(f"\u00b7 {day_words(clock.now().date())}", style="dim"))
-        await asyncio.sleep(min(step, max(clock.real_seconds_until(end), 0.01)))
+def _stops(start: datetime, end: datetime, due: list[datetime]) -> list[tuple[datetime, bool]]:
+    """Where the replay's clock stops, in order, and whether the date is shown there.
+
+    ``TICKS`` evenly spaced dates from the start, every due instant, and the end.
+    """
+    step = (end - start) / TICKS
+    stops = {
+        start + timedelta(seconds=round((step * n).total_seconds())): True for n in range(TICKS)
+    }
+    for instant in [*due, end]:
+        if start <= instant <= end:
+            stops.setdefault(instant, False)
+    return sorted(stops.items())
