@@ -18,7 +18,7 @@ from bot.core.plaintext import render, render_sources
 from bot.core.problems import BriefsInvalid, display_path
 from bot.core.serialize import reply_to_json
 from bot.platforms.console.render import reply_panel, sources_panel
-from bot.runtime import PlatformStartError, Runtime
+from bot.runtime import PlatformStartError, Runtime, timing_from
 from bot.settings import Settings, SettingsError
 
 EXIT_OK = 0
@@ -182,9 +182,16 @@ def _schedule(runtime: Runtime, *, as_json: bool) -> int:
     from bot.delivery.report import schedule_report
     from bot.platforms.console.render import schedule_tables
 
-    ledger = app.open_ledger(runtime.settings)
+    settings = runtime.settings
+    named = {
+        "discord": settings.reminder_channel_ids,
+        "slack": settings.slack_reminder_channel_ids,
+    }
+    ledger = app.open_ledger(settings)
     try:
-        report = schedule_report(runtime.settings, runtime.library, ledger, runtime.clock.now())
+        report = schedule_report(
+            runtime.library, ledger, runtime.clock.now(), timing=timing_from(settings), named=named
+        )
     finally:
         ledger.close()
     if as_json:

@@ -1,5 +1,6 @@
 """What will be posted where and when, and what was posted: for ``briefbot schedule``."""
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -7,7 +8,7 @@ from typing import Any
 from bot.core.library import Library
 from bot.core.reminders import Reminder, plan
 from bot.delivery.ledger import Delivery, Ledger, Subscription, SubscriptionState
-from bot.settings import Settings
+from bot.delivery.scheduler import Timing
 
 RECENT = 20
 
@@ -75,20 +76,27 @@ class ScheduleReport:
 
 
 def schedule_report(
-    settings: Settings, library: Library, ledger: Ledger, now: datetime
+    library: Library,
+    ledger: Ledger,
+    now: datetime,
+    *,
+    timing: Timing,
+    named: Mapping[str, Collection[str]],
 ) -> ScheduleReport:
-    """The report as of ``now``, without changing anything in the ledger."""
-    reminders = plan(library, settings.reminder_offsets, settings.reminder_all_day_at)
+    """The report as of ``now``, without changing anything in the ledger.
+
+    ``named`` is the channels the settings name, by platform: they are listed
+    with the subscribed ones even before the bot has run to subscribe them.
+    """
+    reminders = plan(library, timing.offsets, timing.all_day_at)
     subscriptions = ledger.subscriptions()
     channels = [
         f"{s.platform}:{s.channel_id}" for s in subscriptions if s.state == SubscriptionState.ACTIVE
     ]
-    named = [("discord", c) for c in settings.reminder_channel_ids] + [
-        ("slack", c) for c in settings.slack_reminder_channel_ids
-    ]
-    for platform, channel in named:
-        if f"{platform}:{channel}" not in channels:
-            channels.append(f"{platform}:{channel}")
+    for platform, channel_ids in named.items():
+        for channel in channel_ids:
+            if f"{platform}:{channel}" not in channels:
+                channels.append(f"{platform}:{channel}")
     return ScheduleReport(
         now=now,
         upcoming=[r for r in reminders if r.due_at > now],
