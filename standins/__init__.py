@@ -1,1 +1,4 @@
-"""Loopback stand-ins for the chat platforms briefbot talks to, used by the tests."""
+"""Loopback stand-ins for Discord and Slack, used by the tests and the benchmarks.
+
+What each models and refuses, and the wire facts they rely on: ``docs/standins.md``.
+"""

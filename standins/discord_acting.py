@@ -1,4 +1,4 @@
-"""The stand-in's acting user: slash commands, autocomplete, clicks and modals, sent to the bot.
+"""The stand-in's acting user: slash commands, autocomplete and button clicks, sent to the bot.
 
 A mixin of :class:`~standins.discord_standin.DiscordStandIn`: it builds each
 INTERACTION_CREATE as Discord does (a guild interaction carries ``member``, ``guild_id`` and
@@ -13,25 +13,19 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .discord_payloads import (
     ATTACHMENT_SIZE_LIMIT,
     JSON,
     MEMBER_PERMISSIONS,
-    OPT_CHANNEL,
-    OPT_MENTIONABLE,
-    OPT_ROLE,
-    OPT_USER,
     SnowflakeFactory,
     StandInChannel,
     StandInGuild,
     StandInUser,
     build_options,
     iter_components,
-    modal_submission,
-    role_payload,
 )
 from .discord_records import InteractionRecord
 
@@ -44,7 +38,6 @@ if TYPE_CHECKING:
 INTERACTION_COMMAND = 2
 INTERACTION_COMPONENT = 3
 INTERACTION_AUTOCOMPLETE = 4
-INTERACTION_MODAL_SUBMIT = 5
 
 
 class ActingUser:
@@ -53,10 +46,7 @@ class ActingUser:
     if TYPE_CHECKING:  # provided by DiscordStandIn
         application_id: int
         guilds: list[StandInGuild]
-        users: dict[int, StandInUser]
-        bot_user: StandInUser
         member: StandInUser
-        bot_permissions: int
         interactions: list[InteractionRecord]
         messages: dict[int, JSON]
         gateway: Gateway
@@ -65,7 +55,6 @@ class ActingUser:
         _by_id: dict[int, InteractionRecord]
         _by_token: dict[str, InteractionRecord]
 
-        def add_user(self, user: StandInUser) -> None: ...
         def bot_permissions_in(self, channel_id: int) -> int: ...
         def notify(self) -> None: ...
         def _find_channel(self, channel_id: int) -> tuple[StandInGuild, StandInChannel] | None: ...
@@ -73,42 +62,15 @@ class ActingUser:
             self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "a condition"
         ) -> None: ...
 
-    def resolve_option(self, option_type: int, value: object, resolved: JSON) -> str:
-        """Turn a user/channel/role option value into its id, filling ``resolved`` data."""
-        if isinstance(value, StandInUser):
-            self.add_user(value)
-            value = value.id
-        elif isinstance(value, StandInChannel):
-            value = value.id
-        snowflake = int(value)  # type: ignore[call-overload]
-        roles = {g.id: g.everyone_role() for g in self.guilds}
-        for guild in self.guilds:
-            name, permissions = self.bot_user.username, self.bot_permissions
-            roles[guild.bot_role_id()] = role_payload(
-                guild.bot_role_id(), name, permissions, position=1
-            )
-        is_user = option_type == OPT_USER or (
-            option_type == OPT_MENTIONABLE and snowflake not in roles
-        )
-        if is_user:
-            user = self.users.get(snowflake) or StandInUser(snowflake, f"user{snowflake}")
-            resolved.setdefault("users", {})[str(snowflake)] = user.payload()
-            member = user.member_payload(with_user=False, with_permissions=True)
-            resolved.setdefault("members", {})[str(snowflake)] = member
-        elif option_type in (OPT_ROLE, OPT_MENTIONABLE):
-            role = roles.get(snowflake) or role_payload(
-                snowflake, f"role{snowflake}", 0, position=1
-            )
-            resolved.setdefault("roles", {})[str(snowflake)] = role
-        elif option_type == OPT_CHANNEL:
-            found = self._find_channel(snowflake)
-            if found is None:
-                raise ValueError(f"no channel {snowflake} in the stand-in's guilds")
-            payload = found[1].payload(found[0].id, permissions=self.member.permissions)
-            resolved.setdefault("channels", {})[str(snowflake)] = payload
-        else:
-            raise ValueError(f"option type {option_type} is not supported by the stand-in")
-        return str(snowflake)
+    def resolve_channel(self, value: object, resolved: JSON) -> str:
+        """Turn a channel option's value (an id or a channel) into its id, filling ``resolved``."""
+        channel_id = value.id if isinstance(value, StandInChannel) else int(value)  # type: ignore[call-overload]
+        found = self._find_channel(channel_id)
+        if found is None:
+            raise ValueError(f"no channel {channel_id} in the stand-in's guilds")
+        payload = found[1].payload(found[0].id, permissions=self.member.permissions)
+        resolved.setdefault("channels", {})[str(channel_id)] = payload
+        return str(channel_id)
 
     def _place(
         self, guild_id: int | None, channel_id: int | None
@@ -179,8 +141,6 @@ class ActingUser:
             payload,
             standin=self,
         )
-        if message is not None:
-            rec.original = self.messages.get(int(message["id"]), message)
         self.interactions.append(rec)
         self._by_id[interaction_id] = rec
         self._by_token[token] = rec
@@ -305,10 +265,10 @@ class ActingUser:
         user: StandInUser | None = None,
         in_dm: bool = False,
     ) -> InteractionRecord:
-        """Run slash command ``name`` ("cmd", "cmd sub" or "cmd group sub") as ``user``.
+        """Run slash command ``name`` ("cmd" or "cmd sub") as ``user``.
 
-        ``options`` maps option names to values (users, channels and roles by id or as
-        :class:`StandInUser`/:class:`StandInChannel`); types come from the synced command.
+        ``options`` maps option names to values (text, or channels by id or as
+        :class:`StandInChannel`); types come from the synced command.
         ``in_dm`` sends it from a DM with the bot (no ``guild_id``, no ``member``), as a
         forged request could even for a server-only command.
         """
@@ -362,77 +322,21 @@ class ActingUser:
                     return candidate, component
         raise LookupError(f"no message carries a component with custom_id {custom_id!r}")
 
-    async def _component(
-        self, custom_id: str, message: JSON | int | None, extra: JSON, user: StandInUser | None
-    ) -> InteractionRecord:
-        found_message, component = self._message_with(custom_id, message)
-        placed = self._find_channel(int(found_message["channel_id"]))
-        if placed is None:
-            raise ValueError(f"the message's channel {found_message['channel_id']} is gone")
-        data = {"custom_id": custom_id, "component_type": component["type"], **extra}
-        guild, channel = placed
-        return await self._interact(
-            INTERACTION_COMPONENT,
-            name=custom_id,
-            data=data,
-            guild=guild,
-            channel=channel,
-            user=user,
-            message=found_message,
-        )
-
     async def click_button(
         self, custom_id: str, message: JSON | int | None = None, user: StandInUser | None = None
     ) -> InteractionRecord:
         """Click a button; ``message`` (payload or id) defaults to the newest carrying it."""
-        return await self._component(custom_id, message, {}, user)
-
-    async def choose_select(
-        self,
-        custom_id: str,
-        values: Sequence[str],
-        message: JSON | int | None = None,
-        user: StandInUser | None = None,
-    ) -> InteractionRecord:
-        """Pick ``values`` in a string select menu."""
-        return await self._component(custom_id, message, {"values": list(values)}, user)
-
-    async def submit_modal(
-        self,
-        values: Mapping[str, object],
-        custom_id: str | None = None,
-        user: StandInUser | None = None,
-    ) -> InteractionRecord:
-        """Submit the modal the bot opened (the newest, or the one with ``custom_id``).
-
-        ``values`` maps text input custom ids to text (select custom ids to lists).
-        """
-        opened = [
-            r
-            for r in self.interactions
-            if r.callback is not None
-            and r.callback.type == 9
-            and r.callback.data
-            and custom_id in (None, r.callback.data.get("custom_id"))
-        ]
-        if not opened:
-            raise LookupError(f"the bot has not opened a modal {custom_id or ''}".strip())
-        origin = opened[-1]
-        modal = origin.callback.data if origin.callback else None
-        assert modal is not None
-        data = {
-            "custom_id": modal["custom_id"],
-            "components": modal_submission(modal.get("components") or [], values),
-        }
-        placed = self._find_channel(origin.channel_id)
+        found_message, component = self._message_with(custom_id, message)
+        placed = self._find_channel(int(found_message["channel_id"]))
         if placed is None:
-            raise ValueError("the modal's channel is gone")
+            raise ValueError(f"the message's channel {found_message['channel_id']} is gone")
+        guild, channel = placed
         return await self._interact(
-            INTERACTION_MODAL_SUBMIT,
-            name=modal["custom_id"],
-            data=data,
-            guild=placed[0],
-            channel=placed[1],
+            INTERACTION_COMPONENT,
+            name=custom_id,
+            data={"custom_id": custom_id, "component_type": component["type"]},
+            guild=guild,
+            channel=channel,
             user=user,
-            message=origin.payload.get("message"),
+            message=found_message,
         )

@@ -2,8 +2,9 @@
 
 Sends HELLO, acknowledges every heartbeat, answers IDENTIFY with READY and a GUILD_CREATE per
 guild, numbers every dispatch, keeps the dispatch log of the session so a RESUME replays what
-the client missed, and can drop, hold or invalidate connections to exercise reconnects. The
-payloads themselves come from the :class:`GatewayHost` (the stand-in) that owns the gateway.
+the client missed, and can drop or hold connections to exercise reconnects. The payloads
+themselves come from the :class:`GatewayHost` (the stand-in) that owns the gateway. Member
+requests (op 8) are not modelled: a bot without privileged intents sends none.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ OP_IDENTIFY = 2
 OP_PRESENCE = 3
 OP_VOICE_STATE = 4
 OP_RESUME = 6
-OP_RECONNECT = 7
-OP_REQUEST_MEMBERS = 8
 OP_INVALID_SESSION = 9
 OP_HELLO = 10
 OP_HEARTBEAT_ACK = 11
@@ -51,10 +50,6 @@ class GatewayHost(Protocol):
 
     def gateway_guilds(self) -> list[JSON]:
         """One GUILD_CREATE payload per guild."""
-        ...
-
-    def gateway_members(self, guild_id: int) -> list[JSON]:
-        """Member payloads for GUILD_MEMBERS_CHUNK."""
         ...
 
     def protocol_error(self, text: str) -> None:
@@ -206,8 +201,6 @@ class Gateway:
             elif conn.session is None:
                 self.host.protocol_error(f"gateway: op {op} before IDENTIFY")
                 await conn.close(4003, "Not authenticated.")
-            elif op == OP_REQUEST_MEMBERS:
-                await self._request_members(conn.session, data)
             elif op not in (OP_PRESENCE, OP_VOICE_STATE):
                 self.host.protocol_error(f"gateway: unknown op {op}")
                 await conn.close(4001, "Unknown opcode.")
@@ -266,25 +259,6 @@ class Gateway:
             await session.emit("RESUMED", {"_trace": ["stand-in"]})
             self.resume_count += 1
 
-    async def _request_members(self, session: _Session, data: Any) -> None:
-        data = data if isinstance(data, dict) else {}
-        guild_id = int(data.get("guild_id") or 0)
-        wanted = {int(u) for u in data.get("user_ids") or []}
-        members = self.host.gateway_members(guild_id)
-        if wanted:
-            members = [m for m in members if int(m["user"]["id"]) in wanted]
-        chunk: JSON = {
-            "guild_id": str(guild_id),
-            "members": members,
-            "chunk_index": 0,
-            "chunk_count": 1,
-            "not_found": [],
-        }
-        if data.get("nonce") is not None:
-            chunk["nonce"] = data["nonce"]
-        async with session.lock:
-            await session.emit("GUILD_MEMBERS_CHUNK", chunk)
-
     async def dispatch(
         self, event: str, data: JSON, before_send: Callable[[], None] | None = None
     ) -> None:
@@ -318,17 +292,6 @@ class Gateway:
     def release(self) -> None:
         """Let waiting and new connections get HELLO."""
         self._gate.set()
-
-    async def send_reconnect(self) -> None:
-        """Send op 7 RECONNECT on the live connection."""
-        await self._require_live().send(_frame(OP_RECONNECT))
-
-    async def invalidate_session(self, resumable: bool) -> None:
-        """Send op 9 INVALID_SESSION; a non-resumable session is forgotten."""
-        conn = self._require_live()
-        if not resumable and self._current is not None:
-            self._sessions.pop(self._current.session_id, None)
-        await conn.send(_frame(OP_INVALID_SESSION, resumable))
 
     async def close(self) -> None:
         """Close every connection (code 1001, going away)."""

@@ -1,15 +1,18 @@
 """Discord API v10 payloads for the loopback Discord stand-in.
 
 Plain functions and dataclasses that build the JSON objects Discord sends (users, members,
-guilds, channels, messages, interactions), check what a bot sends against Discord's documented
-limits, and turn a test's ``{"option": value}`` mapping into interaction options shaped after
-the command the bot synced. Nothing here does I/O; ``discord_standin`` serves these payloads.
+guilds, channels, messages), check what a bot sends against Discord's documented limits
+(messages, embeds, buttons, autocomplete choices, application commands), and turn a test's
+``{"option": value}`` mapping into interaction options shaped after the command the bot synced.
+Nothing here does I/O; ``discord_standin`` serves these payloads. The limits are listed in
+``docs/standins.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -64,30 +67,18 @@ BOT_PERMISSIONS = (
 # Gateway intents that must be switched on in the developer portal.
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 
-# Application command option types.
+# Application command option types the stand-in models (the bot's: subcommands, text, channels).
 OPT_SUB_COMMAND = 1
-OPT_SUB_COMMAND_GROUP = 2
 OPT_STRING = 3
-OPT_INTEGER = 4
-OPT_BOOLEAN = 5
-OPT_USER = 6
 OPT_CHANNEL = 7
-OPT_ROLE = 8
-OPT_MENTIONABLE = 9
-OPT_NUMBER = 10
-OPT_ATTACHMENT = 11
 
 # Message flags.
 FLAG_EPHEMERAL = 1 << 6
-FLAG_LOADING = 1 << 7
 FLAG_SUPPRESS_EMBEDS = 1 << 2
 FLAG_SUPPRESS_NOTIFICATIONS = 1 << 12
-FLAG_COMPONENTS_V2 = 1 << 15
-SETTABLE_FLAGS = (
-    FLAG_EPHEMERAL | FLAG_SUPPRESS_EMBEDS | FLAG_SUPPRESS_NOTIFICATIONS | FLAG_COMPONENTS_V2
-)
+SETTABLE_FLAGS = FLAG_EPHEMERAL | FLAG_SUPPRESS_EMBEDS | FLAG_SUPPRESS_NOTIFICATIONS
 
-ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024  # sent in every interaction; the bot uploads nothing
 
 
 class SnowflakeFactory:
@@ -315,7 +306,6 @@ NOT_FOUND = DiscordError(404, 0, "404: Not Found")
 UNKNOWN_CHANNEL = DiscordError(404, 10003, "Unknown Channel")
 UNKNOWN_GUILD = DiscordError(404, 10004, "Unknown Guild")
 UNKNOWN_APPLICATION = DiscordError(404, 10002, "Unknown Application")
-UNKNOWN_MESSAGE = DiscordError(404, 10008, "Unknown Message")
 UNKNOWN_WEBHOOK = DiscordError(404, 10015, "Unknown Webhook")
 UNKNOWN_INTERACTION = DiscordError(404, 10062, "Unknown interaction")
 MISSING_PERMISSIONS = DiscordError(403, 50013, "Missing Permissions")
@@ -396,34 +386,26 @@ def _embed_problems(embeds: object) -> list[tuple[str, str]]:
 
 
 def iter_components(components: object) -> list[JSON]:
-    """Every component in a component tree, depth first (rows, sections, containers, ...)."""
+    """Every component in action rows, rows included, in order."""
     found: list[JSON] = []
-    if not isinstance(components, list):
-        return found
-    for component in components:
-        if not isinstance(component, dict):
-            continue
-        found.append(component)
-        found.extend(iter_components(component.get("components")))
-        if isinstance(component.get("component"), dict):
-            found.extend(iter_components([component["component"]]))
-        if isinstance(component.get("accessory"), dict):
-            found.extend(iter_components([component["accessory"]]))
+    for row in components if isinstance(components, list) else []:
+        if isinstance(row, dict):
+            found.append(row)
+            found.extend(c for c in row.get("components") or [] if isinstance(c, dict))
     return found
 
 
-def _component_problems(components: object, flags: int) -> list[tuple[str, str]]:
+def _component_problems(components: object) -> list[tuple[str, str]]:
     if not isinstance(components, list):
         return [("components", "Must be an array.")]
     problems: list[tuple[str, str]] = []
-    if not flags & FLAG_COMPONENTS_V2:
-        if len(components) > 5:
-            problems.append(("components", "Must be 5 or fewer in length."))
-        for i, row in enumerate(components):
-            if not isinstance(row, dict) or row.get("type") != 1:
-                problems.append((f"components.{i}", "Top-level components must be action rows."))
-            elif not 1 <= len(row.get("components") or []) <= 5:
-                problems.append((f"components.{i}.components", "Must be between 1 and 5."))
+    if len(components) > 5:
+        problems.append(("components", "Must be 5 or fewer in length."))
+    for i, row in enumerate(components):
+        if not isinstance(row, dict) or row.get("type") != 1:
+            problems.append((f"components.{i}", "Top-level components must be action rows."))
+        elif not 1 <= len(row.get("components") or []) <= 5:
+            problems.append((f"components.{i}.components", "Must be between 1 and 5."))
     seen: set[str] = set()
     for component in iter_components(components):
         custom_id = component.get("custom_id")
@@ -438,8 +420,8 @@ def _component_problems(components: object, flags: int) -> list[tuple[str, str]]
     return problems
 
 
-def validate_message(body: object, *, file_count: int, creating: bool) -> DiscordError | None:
-    """Check a message create/edit body against Discord's limits; ``None`` when it is fine."""
+def validate_message(body: object) -> DiscordError | None:
+    """Check a message create body against Discord's limits; ``None`` when it is fine."""
     if not isinstance(body, dict):
         return invalid_form([("_root", "Expected an object.")])
     problems: list[tuple[str, str]] = []
@@ -450,9 +432,8 @@ def validate_message(body: object, *, file_count: int, creating: bool) -> Discor
         problems.append(("content", "Must be 2000 or fewer in length."))
     if body.get("embeds") is not None:
         problems.extend(_embed_problems(body["embeds"]))
-    flags = body.get("flags") or 0
     if body.get("components") is not None:
-        problems.extend(_component_problems(body["components"], flags))
+        problems.extend(_component_problems(body["components"]))
     nonce = body.get("nonce")
     if isinstance(nonce, str) and len(nonce) > 25:
         problems.append(("nonce", "Must be 25 or fewer in length."))
@@ -463,11 +444,7 @@ def validate_message(body: object, *, file_count: int, creating: bool) -> Discor
             problems.append(("allowed_mentions.parse", "Must be a list of mention types."))
     if problems:
         return invalid_form(problems)
-    if (
-        creating
-        and not (content or body.get("embeds") or body.get("components") or file_count)
-        and not (body.get("sticker_ids") or body.get("poll"))
-    ):
+    if not (content or body.get("embeds") or body.get("components")):
         return EMPTY_MESSAGE
     return None
 
@@ -489,19 +466,113 @@ def validate_choices(data: object) -> DiscordError | None:
     return invalid_form(problems) if problems else None
 
 
-def validate_modal(data: object) -> DiscordError | None:
-    """Check a modal (callback type 9)."""
-    if not isinstance(data, dict):
-        return invalid_form([("data", "This field is required")])
+# ------------------------------------------------------------ application commands
+
+#: A command's names, descriptions and choice values together, at most.
+COMMAND_TEXT_LIMIT = 8000
+_NAME_SCRIPTS = ("DEVANAGARI", "THAI")
+
+
+def _name_char(char: str) -> bool:
+    r"""One character of ``^[-_\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]$``."""
+    if char in "-_" or char.isalnum():
+        return True
+    return unicodedata.name(char, "").startswith(_NAME_SCRIPTS)
+
+
+def valid_command_name(name: object) -> bool:
+    """Whether Discord accepts ``name`` for a chat-input command or option: 1-32 of
+    letters, numbers, ``-``, ``_`` and Devanagari or Thai characters, in lowercase."""
+    return (
+        isinstance(name, str)
+        and 1 <= len(name) <= 32
+        and all(_name_char(c) for c in name)
+        and name == name.lower()
+    )
+
+
+def _description_problem(value: object) -> bool:
+    return not (isinstance(value, str) and 1 <= len(value) <= 100)
+
+
+def _options_problems(options: object, path: str, kind: int) -> tuple[int, list[tuple[str, str]]]:
+    """Characters counted towards :data:`COMMAND_TEXT_LIMIT`, and problems, of ``options``."""
+    if options is None:
+        return 0, []
+    if not isinstance(options, list):
+        return 0, [(path, "Must be an array.")]
     problems: list[tuple[str, str]] = []
-    if not data.get("custom_id"):
-        problems.append(("data.custom_id", "This field is required"))
-    title = data.get("title")
-    if not isinstance(title, str) or not 1 <= len(title) <= 45:
-        problems.append(("data.title", "Must be between 1 and 45 in length."))
-    if not 1 <= len(data.get("components") or []) <= 5:
-        problems.append(("data.components", "Must be between 1 and 5 in length."))
-    return invalid_form(problems) if problems else None
+    if len(options) > 25:
+        problems.append((path, "Must be 25 or fewer in length."))
+    total = 0
+    for i, option in enumerate(options):
+        where = f"{path}.{i}"
+        if not isinstance(option, dict):
+            problems.append((where, "Must be an object."))
+            continue
+        name, description = option.get("name"), option.get("description")
+        total += len(name) if isinstance(name, str) else 0
+        total += len(description) if isinstance(description, str) else 0
+        if kind == 1 and not valid_command_name(name):
+            problems.append((f"{where}.name", "Command name is invalid"))
+        if _description_problem(description):
+            problems.append((f"{where}.description", "Must be between 1 and 100 in length."))
+        choices = option.get("choices") or []
+        if len(choices) > 25:
+            problems.append((f"{where}.choices", "Must be 25 or fewer in length."))
+        for j, choice in enumerate(choices):
+            if not isinstance(choice, dict):
+                problems.append((f"{where}.choices.{j}", "Must be an object."))
+                continue
+            total += len(str(choice.get("name") or "")) + len(str(choice.get("value") or ""))
+        count, found = _options_problems(option.get("options"), f"{where}.options", kind)
+        total, problems = total + count, problems + found
+    return total, problems
+
+
+def command_problems(body: object) -> list[tuple[str, str]]:
+    """What Discord refuses in a bulk overwrite of application commands (``PUT``)."""
+    if not isinstance(body, list):
+        return [("_root", "Must be an array of commands.")]
+    problems: list[tuple[str, str]] = []
+    seen: set[tuple[object, int]] = set()
+    for i, command in enumerate(body):
+        if not isinstance(command, dict):
+            problems.append((str(i), "Must be an object."))
+            continue
+        name, kind = command.get("name"), int(command.get("type", 1))
+        if (name, kind) in seen:
+            problems.append((f"{i}.name", "Application command names must be unique"))
+        seen.add((name, kind))
+        if kind != 1:
+            continue  # user and message commands: not modelled, the bot has none
+        if not valid_command_name(name):
+            problems.append((f"{i}.name", "Command name is invalid"))
+        description = command.get("description")
+        if _description_problem(description):
+            problems.append((f"{i}.description", "Must be between 1 and 100 in length."))
+        permissions = command.get("default_member_permissions")
+        if permissions is not None and not str(permissions).isdigit():
+            problems.append((f"{i}.default_member_permissions", "Must be a bit set."))
+        total, found = _options_problems(command.get("options"), f"{i}.options", kind)
+        total += len(name) if isinstance(name, str) else 0
+        total += len(description) if isinstance(description, str) else 0
+        problems += found
+        if total > COMMAND_TEXT_LIMIT:
+            problems.append((str(i), f"Command exceeds maximum size ({COMMAND_TEXT_LIMIT})"))
+    return problems
+
+
+def stored_command(command: JSON) -> JSON:
+    """A synced command's fields as Discord answers them (bit sets as strings)."""
+    stored = {"type": int(command.get("type", 1)), **command}
+    permissions = stored.get("default_member_permissions")
+    if permissions is not None:
+        stored["default_member_permissions"] = str(permissions)
+    return stored
+
+
+# ------------------------------------------------------------------------ messages
 
 
 def build_message(
@@ -511,7 +582,6 @@ def build_message(
     guild_id: int | None,
     author: StandInUser,
     body: JSON,
-    attachments: list[JSON],
     message_type: int = 0,
     application_id: int | None = None,
 ) -> JSON:
@@ -524,11 +594,11 @@ def build_message(
         "author": author.payload(),
         "timestamp": iso_now(),
         "edited_timestamp": None,
-        "tts": bool(body.get("tts", False)),
+        "tts": False,
         "mention_everyone": False,
         "mentions": [],
         "mention_roles": [],
-        "attachments": attachments,
+        "attachments": [],
         "embeds": [{"type": "rich", **e} for e in body.get("embeds") or []],
         "components": body.get("components") or [],
         "pinned": False,
@@ -541,60 +611,29 @@ def build_message(
         message["application_id"] = str(application_id)
     if body.get("nonce") is not None:
         message["nonce"] = body["nonce"]
-    reference = body.get("message_reference")
-    if isinstance(reference, dict) and reference.get("message_id"):
-        message["type"] = 19
-        message["message_reference"] = {
-            "type": 0,
-            "message_id": str(reference["message_id"]),
-            "channel_id": str(reference.get("channel_id") or channel_id),
-            **({"guild_id": str(guild_id)} if guild_id is not None else {}),
-        }
     return message
 
 
-def apply_message_edit(message: JSON, body: JSON, new_attachments: list[JSON]) -> None:
-    """Apply an edit request ``body`` to a stored ``message`` in place."""
-    if "content" in body:
-        message["content"] = body["content"] or ""
-    if "embeds" in body:
-        message["embeds"] = [{"type": "rich", **e} for e in body["embeds"] or []]
-    if "components" in body:
-        message["components"] = body["components"] or []
-    if "flags" in body and body["flags"] is not None:
-        kept = message["flags"] & FLAG_EPHEMERAL
-        message["flags"] = kept | (body["flags"] & SETTABLE_FLAGS & ~FLAG_EPHEMERAL)
-    if "attachments" in body:
-        keep = {str(a.get("id")) for a in body["attachments"] or [] if isinstance(a, dict)}
-        message["attachments"] = [a for a in message["attachments"] if a["id"] in keep]
-    message["attachments"] = message["attachments"] + new_attachments
-    message["flags"] &= ~FLAG_LOADING
-    message["edited_timestamp"] = iso_now()
+# ------------------------------------------------------------------ interaction options
 
 
-class OptionResolver(Protocol):
-    """Turns a snowflake-typed option value into its id, filling ``resolved`` data."""
+class ChannelResolver(Protocol):
+    """Turns a channel option's value into its id, filling ``resolved`` data."""
 
-    def resolve_option(self, option_type: int, value: object, resolved: JSON) -> str:
-        """Return the option's id string and add its object to ``resolved``."""
+    def resolve_channel(self, value: object, resolved: JSON) -> str:
+        """Return the channel's id string and add its object to ``resolved``."""
         ...
 
 
 def _convert(
-    definition: JSON, value: object, *, focused: bool, resolver: OptionResolver, resolved: JSON
+    definition: JSON, value: object, *, focused: bool, resolver: ChannelResolver, resolved: JSON
 ) -> object:
     option_type = int(definition["type"])
-    if focused:
+    if focused or option_type == OPT_STRING:
         return str(value)
-    if option_type == OPT_STRING:
-        return str(value)
-    if option_type == OPT_INTEGER:
-        return int(value)  # type: ignore[call-overload]
-    if option_type == OPT_NUMBER:
-        return float(value)  # type: ignore[arg-type]
-    if option_type == OPT_BOOLEAN:
-        return bool(value)
-    return resolver.resolve_option(option_type, value, resolved)
+    if option_type == OPT_CHANNEL:
+        return resolver.resolve_channel(value, resolved)
+    raise ValueError(f"option type {option_type} is not modelled by the stand-in")
 
 
 def build_options(
@@ -603,38 +642,30 @@ def build_options(
     values: Mapping[str, object],
     *,
     focused: str | None,
-    resolver: OptionResolver,
+    resolver: ChannelResolver,
     resolved: JSON,
 ) -> list[JSON]:
     """Interaction ``data.options`` for a command whose synced options are ``definitions``.
 
-    ``path`` names the subcommand group and/or subcommand to walk into; ``values`` maps leaf
-    option names to values; ``focused`` marks the option being typed (autocomplete), which also
-    skips the required/choices checks Discord's client applies before sending a command.
+    ``path`` names the subcommand to walk into; ``values`` maps option names to values;
+    ``focused`` marks the option being typed (autocomplete), which also skips the
+    required/choices checks Discord's client applies before sending a command.
     """
+    subcommands = [d for d in definitions if d.get("type") == OPT_SUB_COMMAND]
     if path:
-        head = path[0]
-        definition = next(
-            (
-                d
-                for d in definitions
-                if d.get("name") == head
-                and d.get("type") in (OPT_SUB_COMMAND, OPT_SUB_COMMAND_GROUP)
-            ),
-            None,
-        )
-        if definition is None:
-            raise ValueError(f"no subcommand or group named {head!r}")
+        definition = next((d for d in subcommands if d.get("name") == path[0]), None)
+        if definition is None or len(path) > 1:
+            raise ValueError(f"no subcommand named {' '.join(path)!r}")
         inner = build_options(
             definition.get("options") or [],
-            path[1:],
+            (),
             values,
             focused=focused,
             resolver=resolver,
             resolved=resolved,
         )
-        return [{"type": definition["type"], "name": head, "options": inner}]
-    if any(d.get("type") in (OPT_SUB_COMMAND, OPT_SUB_COMMAND_GROUP) for d in definitions):
+        return [{"type": OPT_SUB_COMMAND, "name": path[0], "options": inner}]
+    if subcommands:
         raise ValueError("this command needs a subcommand: name it as 'command subcommand'")
     by_name = {d["name"]: d for d in definitions}
     options: list[JSON] = []
@@ -658,25 +689,3 @@ def build_options(
         if missing:
             raise ValueError(f"required options missing: {missing}")
     return options
-
-
-def modal_submission(components: Sequence[JSON], values: Mapping[str, object]) -> list[JSON]:
-    """The ``data.components`` a user sends back when submitting a modal with ``values``."""
-    submitted: list[JSON] = []
-    for component in components:
-        kind = component.get("type")
-        if kind == 1:
-            inner = modal_submission(component.get("components") or [], values)
-            submitted.append({"type": 1, "components": inner})
-        elif kind == 18 and isinstance(component.get("component"), dict):
-            inner = modal_submission([component["component"]], values)
-            if inner:
-                submitted.append({"type": 18, "component": inner[0]})
-        elif kind == 4:
-            value = values.get(component["custom_id"], component.get("value") or "")
-            submitted.append({"type": 4, "custom_id": component["custom_id"], "value": value})
-        elif kind == 3:
-            chosen = values.get(component["custom_id"], [])
-            chosen = [chosen] if isinstance(chosen, str) else list(chosen)  # type: ignore[call-overload]
-            submitted.append({"type": 3, "custom_id": component["custom_id"], "values": chosen})
-    return submitted

@@ -26,59 +26,45 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .discord_payloads import JSON, DiscordError
+from .discord_payloads import (
+    ATTACH_FILES,
+    EMBED_LINKS,
+    JSON,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    DiscordError,
+)
+
+__all__ = [
+    "CHANNEL_PERMISSIONS",
+    "EMBED_LINKS",
+    "INVITE_PERMISSIONS",
+    "MEMBER_OVERWRITE",
+    "NONCE_WINDOW",
+    "READ_MESSAGE_HISTORY",
+    "SEND_MESSAGES",
+    "VIEW_CHANNEL",
+    "NonceWindow",
+    "Overwrite",
+    "base_permissions",
+    "channel_permissions",
+    "history_error",
+    "post_error",
+]
 
 ADMINISTRATOR = 1 << 3
-VIEW_CHANNEL = 1 << 10
-SEND_MESSAGES = 1 << 11
-EMBED_LINKS = 1 << 14
-READ_MESSAGE_HISTORY = 1 << 16
 ALL_PERMISSIONS = (1 << 53) - 1
 INVITE_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_MESSAGE_HISTORY
 SEND_TTS_MESSAGES = 1 << 12
-ATTACH_FILES = 1 << 15
 MENTION_EVERYONE = 1 << 17
-#: The permissions that only mean something inside a channel (text, voice, stage, threads).
-_CHANNEL_BITS = (
-    0,
-    4,
-    6,
-    8,
-    9,
-    13,
-    18,
-    20,
-    21,
-    22,
-    23,
-    24,
-    25,
-    28,
-    29,
-    31,
-    32,
-    34,
-    35,
-    36,
-    37,
-    38,
-    39,
-    42,
-    45,
-    46,
-    49,
-    50,
-    51,
-    52,
-)
-CHANNEL_PERMISSIONS = sum(1 << bit for bit in _CHANNEL_BITS) | (
-    VIEW_CHANNEL
-    | SEND_MESSAGES
-    | SEND_TTS_MESSAGES
-    | EMBED_LINKS
-    | ATTACH_FILES
-    | READ_MESSAGE_HISTORY
-    | MENTION_EVERYONE
+#: The permissions that only mean something inside a channel (text, voice, stage, threads):
+#: discord.py's ``Permissions.all_channel()``.
+_CHANNEL_BITS = "0 4 6 8-18 20-25 28 29 31 32 34-39 42 45 46 49-52"
+CHANNEL_PERMISSIONS = sum(
+    1 << bit
+    for span in _CHANNEL_BITS.split()
+    for bit in range(int(span.split("-")[0]), int(span.split("-")[-1]) + 1)
 )
 #: What a message carries beyond its text, denied with Send Messages.
 MESSAGE_EXTRAS = SEND_TTS_MESSAGES | EMBED_LINKS | ATTACH_FILES | MENTION_EVERYONE
@@ -201,5 +187,3 @@ class NonceWindow:
     def expire(self) -> None:
         """Forget every nonce, as if the window had passed for all of them."""
         self._seen.clear()
-
-    clear = expire

@@ -1,4 +1,4 @@
-"""What the Discord stand-in records: REST requests, posts, callbacks, followups, edits.
+"""What the Discord stand-in records: REST requests, posts, callbacks, followups, interactions.
 
 Plain dataclasses, kept apart from the server so tests can import and annotate with them.
 """
@@ -8,31 +8,11 @@ Plain dataclasses, kept apart from the server so tests can import and annotate w
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from .discord_payloads import JSON
-
-
-class Waiter(Protocol):
-    """The part of the stand-in an :class:`InteractionRecord` uses to wait."""
-
-    async def wait_until(
-        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "a condition"
-    ) -> None:
-        """Wait until ``predicate()`` holds."""
-        ...
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    """A file part of a multipart request."""
-
-    field_name: str
-    filename: str
-    content_type: str
-    data: bytes
+from .loopback import Waiter
 
 
 @dataclass
@@ -44,7 +24,6 @@ class RequestRecord:
     query: dict[str, str]
     headers: dict[str, str]
     json: Any
-    files: list[UploadedFile]
     time: float
     status: int = 0
 
@@ -58,7 +37,6 @@ class PostRecord:
     nonce: str | int | None
     message: JSON
     time: float
-    files: list[UploadedFile] = field(default_factory=list)
 
 
 @dataclass
@@ -83,19 +61,6 @@ class FollowupRecord:
     json: JSON
     message: JSON
     time: float
-    files: list[UploadedFile] = field(default_factory=list)
-
-
-@dataclass
-class EditRecord:
-    """A message edit; ``kind`` is ``"original"``, ``"followup"`` or ``"channel"``."""
-
-    kind: str
-    message_id: int
-    json: JSON
-    message: JSON
-    time: float
-    interaction_id: int | None = None
 
 
 @dataclass(eq=False)
@@ -118,8 +83,6 @@ class InteractionRecord:
     responded_at: float | None = None
     callback: CallbackRecord | None = None
     followups: list[FollowupRecord] = field(default_factory=list)
-    edits: list[EditRecord] = field(default_factory=list)
-    original: JSON | None = field(default=None, repr=False)
 
     @property
     def latency(self) -> float | None:
@@ -140,10 +103,3 @@ class InteractionRecord:
             lambda: len(self.followups) >= n, timeout, f"{n} followups to {self.name!r}"
         )
         return list(self.followups)
-
-    async def wait_edits(self, n: int = 1, timeout: float = 5.0) -> list[EditRecord]:
-        """Wait until ``n`` edits of this interaction's messages; return them all."""
-        await self.standin.wait_until(
-            lambda: len(self.edits) >= n, timeout, f"{n} edits for {self.name!r}"
-        )
-        return list(self.edits)

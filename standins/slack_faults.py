@@ -10,12 +10,9 @@ between two pages shift nothing.
 from __future__ import annotations
 
 import base64
-import socket
-import struct
 from dataclasses import dataclass
 
-from aiohttp import web
-
+from .loopback import InjectedFault
 from .slack_payloads import ApiError
 
 #: The scopes ``slack/manifest.yml`` asks for: what a stand-in's bot token has by default.
@@ -25,15 +22,13 @@ APP_SCOPES = ("connections:write",)
 #: Scopes each Web API method needs (``conversations.history``: see :func:`history_scope`).
 METHOD_SCOPES = {
     "chat.postMessage": "chat:write",
-    "chat.postEphemeral": "chat:write",
-    "chat.update": "chat:write",
     "users.info": "users:read",
 }
 DEFAULT_ERRORS = {429: "ratelimited", 503: "service_unavailable"}
 
 
 @dataclass
-class Fault:
+class Fault(InjectedFault):
     """A failure waiting for the next ``remaining`` calls of ``method`` (``"*"``: any).
 
     ``processed``: the method runs first (a post is stored) and only the reply fails.
@@ -41,12 +36,9 @@ class Fault:
     """
 
     method: str
-    remaining: int
     status: int
     error: str
     retry_after: int
-    processed: bool = False
-    reset: bool = False
 
     def refusal(self) -> ApiError:
         """The error answered in place of the method's own answer."""
@@ -56,17 +48,6 @@ class Fault:
 
 class ConnectionReset(Exception):
     """Raised inside the stand-in to reset the connection instead of answering."""
-
-
-def reset_connection(request: web.Request) -> None:
-    """Close ``request``'s connection at once with a TCP reset, answering nothing."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
 
 
 def history_scope(channel_id: str) -> str:

@@ -3,7 +3,9 @@
 Plain functions and small dataclasses that build what Slack sends to an app (slash command
 form fields, ``block_actions`` payloads, Socket Mode envelopes), sign HTTP requests the way
 Slack does, hand out message timestamps, and check what an app sends against Slack's
-documented Block Kit limits. Nothing here does I/O; ``slack_standin`` serves these payloads.
+documented Block Kit limits (the blocks briefbot sends: section, header, context and actions
+with buttons). Nothing here does I/O; ``slack_standin`` serves these payloads. The limits are
+listed in ``docs/standins.md``.
 """
 
 from __future__ import annotations
@@ -37,8 +39,6 @@ MAX_MESSAGE_TEXT = 40_000
 MAX_RESPONSE_URL_USES = 5
 #: Slack gives an app this long to acknowledge a command or an action.
 ACK_DEADLINE = 3.0
-#: Slack refuses signed requests whose timestamp is further off than this (seconds).
-SIGNATURE_MAX_AGE = 300
 
 KNOWN_BLOCK_TYPES = frozenset(
     {
@@ -458,7 +458,7 @@ def message_problems(message: Mapping[str, Any], *, require_text: bool = True) -
     Returns the error Slack would answer with, or ``None`` when the message is acceptable.
     """
     text, blocks = message.get("text"), message.get("blocks")
-    has_content = bool(text) or bool(blocks) or bool(message.get("attachments"))
+    has_content = bool(text) or bool(blocks)
     if require_text and not has_content:
         return ApiError("no_text")
     if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:

@@ -9,21 +9,11 @@ Times are ``time.perf_counter()`` values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
+from .loopback import Waiter
 from .slack_payloads import JSON
-
-
-class Waiter(Protocol):
-    """The part of the stand-in an :class:`InteractionRecord` uses to wait."""
-
-    async def wait_until(
-        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = "a condition"
-    ) -> None:
-        """Wait until ``predicate()`` holds."""
-        ...
 
 
 @dataclass
@@ -78,28 +68,6 @@ class PostRecord:
         """The message's ``metadata``, if posted with some."""
         metadata = self.params.get("metadata")
         return metadata if isinstance(metadata, dict) else None
-
-
-@dataclass
-class EphemeralRecord:
-    """A message the bot showed one user with ``chat.postEphemeral``."""
-
-    channel: str
-    user: str
-    message_ts: str
-    params: JSON
-    time: float
-
-
-@dataclass
-class UpdateRecord:
-    """A ``chat.update`` of one of the channel's messages."""
-
-    channel: str
-    ts: str
-    params: JSON
-    message: JSON
-    time: float
 
 
 @dataclass
@@ -182,7 +150,6 @@ class InteractionRecord:
     channel_id: str
     standin: Waiter = field(repr=False)
     accepts_response_payload: bool = True
-    message_ts: str | None = None
     sent_at: float = 0.0
     acked_at: float | None = None
     responded_at: float | None = None

@@ -66,7 +66,6 @@ class SocketModeServer:
         self.host = host
         self.connections: list[SocketConnection] = []
         self.envelopes: list[EnvelopeRecord] = []
-        self.frames: list[JSON] = []  # every JSON frame received, acks included
         self.tickets_issued = 0
         self._tickets: set[str] = set()
         self._closing = False
@@ -140,7 +139,6 @@ class SocketModeServer:
         if not isinstance(frame, dict) or not isinstance(frame.get("envelope_id"), str):
             self.host.protocol_error(f"frame without envelope_id: {raw!r}")
             return
-        self.frames.append(frame)
         self.host.accept_socket_ack(frame["envelope_id"], frame.get("payload"), now)
 
     # ----------------------------------------------------------------- sending

@@ -18,14 +18,14 @@ import discord
 import pytest
 from discord import app_commands
 
-from .discord_permissions import (
+from standins.discord_permissions import (
     CHANNEL_PERMISSIONS,
     EMBED_LINKS,
     INVITE_PERMISSIONS,
     READ_MESSAGE_HISTORY,
     VIEW_CHANNEL,
 )
-from .discord_standin import DiscordStandIn, point_discord_py_at
+from standins.discord_standin import DiscordStandIn, point_discord_py_at
 
 TOKEN = "stand-in.test.token"
 TIMEOUT = 5.0
@@ -87,44 +87,30 @@ async def ping_source(
     return [app_commands.Choice(name=s, value=s) for s in SOURCES if s.startswith(current)]
 
 
-@app_commands.command(name="brief", description="A slow answer in two parts")
+@app_commands.command(name="brief", description="An answer and a followup")
 async def brief(interaction: discord.Interaction[discord.Client]) -> None:
-    await interaction.response.defer(thinking=True)
+    await interaction.response.send_message("part one", allowed_mentions=NO_MENTIONS)
     await interaction.followup.send("part two", allowed_mentions=NO_MENTIONS)
-    await interaction.edit_original_response(content="part one", allowed_mentions=NO_MENTIONS)
 
 
-class FeedbackModal(discord.ui.Modal, title="Feedback"):
-    """A one-field modal."""
-
-    text: discord.ui.TextInput[FeedbackModal] = discord.ui.TextInput(
-        label="What do you think?", custom_id="feedback:text"
-    )
-
-    async def on_submit(self, interaction: discord.Interaction[discord.Client], /) -> None:
-        await interaction.response.send_message(
-            f"thanks: {self.text.value}", ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+@app_commands.command(name="slow", description="Defers, which the stand-in does not model")
+async def slow(interaction: discord.Interaction[discord.Client]) -> None:
+    await interaction.response.defer(thinking=True)
 
 
-@app_commands.command(name="feedback", description="Send feedback")
-async def feedback(interaction: discord.Interaction[discord.Client]) -> None:
-    await interaction.response.send_modal(FeedbackModal(custom_id="feedback"))
+reminders = app_commands.Group(
+    name="reminders",
+    description="Reminders for a channel",
+    default_permissions=discord.Permissions(manage_channels=True),
+)
 
 
-digest = app_commands.Group(name="digest", description="Digest settings")
-digest_channel = app_commands.Group(name="channel", description="Where digests go", parent=digest)
-
-
-@digest_channel.command(name="set", description="Set the digest channel")
-async def digest_channel_set(
-    interaction: discord.Interaction[discord.Client],
-    channel: discord.TextChannel,
-    count: app_commands.Range[int, 1, 10],
-    who: discord.User,
+@reminders.command(name="subscribe", description="Post reminders in a channel")
+async def reminders_subscribe(
+    interaction: discord.Interaction[discord.Client], channel: discord.TextChannel
 ) -> None:
     await interaction.response.send_message(
-        f"{channel.name}:{count}:{who.name}", allowed_mentions=NO_MENTIONS
+        f"subscribed #{channel.name}", ephemeral=True, allowed_mentions=NO_MENTIONS
     )
 
 
@@ -140,8 +126,8 @@ class PingBot(discord.Client):
         commands: list[app_commands.Command[Any, Any, None] | app_commands.Group] = [
             ping,
             brief,
-            feedback,
-            digest,
+            slow,
+            reminders,
         ]
         for command in commands:
             self.tree.add_command(command, guild=self.guild_object)
@@ -195,7 +181,8 @@ def test_login_ready_and_guild_sync() -> None:
             assert [c.name for c in guild.text_channels] == ["general"]
             assert guild.me.guild_permissions.send_messages
             commands = {c["name"]: c for c in standin.commands(standin.guild.id)}
-            assert set(commands) == {"ping", "brief", "feedback", "digest"}
+            assert set(commands) == {"ping", "brief", "slow", "reminders"}
+            assert commands["reminders"]["default_member_permissions"] == str(1 << 4)
             assert commands["ping"]["description"] == "Answer with pong"
             assert commands["ping"]["guild_id"] == str(standin.guild.id)
             assert commands["ping"]["options"] == [
@@ -237,26 +224,23 @@ def test_command_is_answered_with_a_button() -> None:
     run(main)
 
 
-def test_subcommand_group_with_typed_options() -> None:
+def test_subcommand_with_a_channel_option() -> None:
     async def main() -> None:
         async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
             general = standin.guild.channels[0]
-            options = {"channel": general.id, "count": 3, "who": standin.member}
-            rec = await standin.send_command("digest channel set", options)
-            group = rec.payload["data"]["options"][0]
-            assert (group["type"], group["name"]) == (2, "channel")
-            sub = group["options"][0]
-            assert (sub["type"], sub["name"]) == (1, "set")
-            assert [(o["name"], o["type"]) for o in sub["options"]] == [
-                ("channel", 7),
-                ("count", 4),
-                ("who", 6),
-            ]
+            rec = await standin.send_command("reminders subscribe", {"channel": general.id})
+            sub = rec.payload["data"]["options"][0]
+            assert (sub["type"], sub["name"]) == (1, "subscribe")
+            assert sub["options"] == [{"name": "channel", "type": 7, "value": str(general.id)}]
+            assert rec.payload["data"]["resolved"]["channels"][str(general.id)]["name"] == "general"
             callback = await rec.wait_response(TIMEOUT)
             assert callback.data is not None
-            assert callback.data["content"] == "general:3:reader"
+            assert callback.data["content"] == "subscribed #general"
+            assert callback.data["flags"] == 64
             with pytest.raises(ValueError, match="required"):
-                await standin.send_command("digest channel set", {"count": 3})
+                await standin.send_command("reminders subscribe", {})
+            with pytest.raises(ValueError, match="no subcommand"):
+                await standin.send_command("reminders channel set", {})
             with pytest.raises(ValueError, match="no option"):
                 await standin.send_command("ping", {"sauce": "x"})
             with pytest.raises(LookupError):
@@ -293,34 +277,38 @@ def test_button_click_is_answered() -> None:
     run(main)
 
 
-def test_deferred_answer_with_followup_and_edit() -> None:
+def test_answer_with_a_followup() -> None:
     async def main() -> None:
         async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
             rec = await standin.send_command("brief")
-            assert (await rec.wait_response(TIMEOUT)).type == 5
+            callback = await rec.wait_response(TIMEOUT)
+            assert callback.type == 4
+            assert callback.message is not None
+            assert callback.message["content"] == "part one"
             followups = await rec.wait_followups(1, TIMEOUT)
             assert followups[0].json["content"] == "part two"
-            edits = await rec.wait_edits(1, TIMEOUT)
-            assert edits[0].kind == "original"
-            assert rec.original is not None
-            assert rec.original["content"] == "part one"
-            assert not rec.original["flags"] & (1 << 7)
+            contents = [m["content"] for m in standin.channel_history(rec.channel_id)]
+            assert contents == ["part one", "part two"]
             standin.assert_clean()
 
     run(main)
 
 
-def test_modal_round_trip() -> None:
+def test_unmodelled_deferral_and_upload_are_reported() -> None:
     async def main() -> None:
-        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin):
-            opened = await (await standin.send_command("feedback")).wait_response(TIMEOUT)
-            assert opened.type == 9
-            submit = await standin.submit_modal({"feedback:text": "useful"})
-            callback = await submit.wait_response(TIMEOUT)
-            assert callback.data is not None
-            assert callback.data["content"] == "thanks: useful"
-            assert callback.data["flags"] == 64
-            standin.assert_clean()
+        async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin) as bot:
+            rec = await standin.send_command("slow")
+            await standin.wait_until(lambda: bool(standin.unhandled), TIMEOUT, "a refusal")
+            assert rec.callback is None
+            with pytest.raises(discord.HTTPException):
+                await text_channel(bot, standin).send(
+                    "with file", file=discord.File(io.BytesIO(b"abc"), "a.txt")
+                )
+            assert standin.posts == []
+            with pytest.raises(AssertionError) as info:
+                standin.assert_clean()
+            assert "callback type 5 to 'slow' (not modelled)" in str(info.value)
+            assert "attachments: not modelled" in str(info.value)
 
     run(main)
 
@@ -441,18 +429,14 @@ def test_gateway_rejects_wrong_token_with_4004() -> None:
     run(main)
 
 
-def test_channel_history_and_attachments() -> None:
+def test_channel_history() -> None:
     async def main() -> None:
         async with DiscordStandIn(token=TOKEN) as standin, running_bot(standin) as bot:
             channel = text_channel(bot, standin)
-            for n in range(3):
+            for n in range(4):
                 await channel.send(f"message {n}")
-            sent = await channel.send("with file", file=discord.File(io.BytesIO(b"abc"), "a.txt"))
-            assert sent.attachments[0].filename == "a.txt"
-            assert sent.attachments[0].size == 3
-            assert standin.posts[-1].files[0].data == b"abc"
             newest = [m.content async for m in channel.history(limit=2)]
-            assert newest == ["with file", "message 2"]
+            assert newest == ["message 3", "message 2"]
             oldest = [m.content async for m in channel.history(limit=2, oldest_first=True)]
             assert oldest == ["message 0", "message 1"]
             history = standin.requests[-1]
@@ -679,3 +663,128 @@ def test_connection_reset_after_the_post_is_stored() -> None:
 def test_channel_permission_bits_match_discord_py() -> None:
     assert discord.Permissions.all_channel().value == CHANNEL_PERMISSIONS
     assert INVITE_PERMISSIONS == 84992
+
+
+# ------------------------------------------------------------- application commands
+
+
+def chat_command(name: str = "ping", **fields: Any) -> dict[str, Any]:
+    """A chat-input command as a bot syncs it."""
+    return {"type": 1, "name": name, "description": "Answer with pong", **fields}
+
+
+def text_option(name: str = "source", **fields: Any) -> dict[str, Any]:
+    """A string option."""
+    return {"type": 3, "name": name, "description": "Where it comes from", **fields}
+
+
+async def sync(standin: DiscordStandIn, commands: list[dict[str, Any]]) -> tuple[int, Any]:
+    """PUT ``commands`` to the guild as a bot would; return the status and the JSON body."""
+    url = (
+        f"{standin.api_base}/applications/{standin.application_id}"
+        f"/guilds/{standin.guild.id}/commands"
+    )
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bot {TOKEN}"}) as http,
+        http.put(url, json=commands) as answer,
+    ):
+        assert answer.headers["Content-Type"] == "application/json"
+        return answer.status, await answer.json()
+
+
+async def refused(standin: DiscordStandIn, commands: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sync ``commands``, which must be refused with 50035; return the ``errors`` object."""
+    status, body = await sync(standin, commands)
+    assert (status, body["code"], body["message"]) == (400, 50035, "Invalid Form Body"), body
+    assert standin.protocol_errors, "a refused sync fails assert_clean"
+    standin.protocol_errors.clear()
+    errors: dict[str, Any] = body["errors"]
+    return errors
+
+
+def test_command_names_are_checked_as_discord_does() -> None:
+    accepted = ["ping", "next-meeting", "brief_2", "café", "नमस्ते", "สวัสดี", "x" * 32]
+    rejected = ["Ping", "next meeting", "ab!", "", "x" * 33, "brief.2"]
+
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin:
+            for name in accepted:
+                status, body = await sync(standin, [chat_command(name)])
+                assert status == 200, (name, body)
+            for name in rejected:
+                errors = await refused(standin, [chat_command(name)])
+                assert errors == {
+                    "0": {
+                        "name": {
+                            "_errors": [
+                                {"code": "BASE_TYPE_INVALID", "message": "Command name is invalid"}
+                            ]
+                        }
+                    }
+                }, name
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_option_names_descriptions_and_choices_are_checked() -> None:
+    def choices(n: int) -> list[dict[str, str]]:
+        return [{"name": f"choice {i}", "value": f"c{i}"} for i in range(n)]
+
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin:
+            fine = chat_command(options=[text_option(choices=choices(25))])
+            assert (await sync(standin, [fine]))[0] == 200
+            errors = await refused(standin, [chat_command(options=[text_option("Source")])])
+            assert set(errors["0"]["options"]["0"]) == {"name"}
+            for description in ("", "x" * 101):
+                option = text_option(description=description)
+                errors = await refused(standin, [chat_command(options=[option])])
+                assert set(errors["0"]["options"]["0"]) == {"description"}
+            errors = await refused(standin, [chat_command(description="x" * 101)])
+            assert set(errors["0"]) == {"description"}
+            many = chat_command(options=[text_option(choices=choices(26))])
+            errors = await refused(standin, [many])
+            assert errors["0"]["options"]["0"]["choices"]["_errors"][0]["message"] == (
+                "Must be 25 or fewer in length."
+            )
+            sub = {"type": 1, "name": "Subscribe", "description": "Post reminders"}
+            errors = await refused(standin, [chat_command("reminders", options=[sub])])
+            assert set(errors["0"]["options"]["0"]) == {"name"}
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_a_command_holds_at_most_8000_characters() -> None:
+    def option(n: int) -> dict[str, Any]:
+        values = [{"name": f"{i:02d}".ljust(50, "n"), "value": "v" * 60} for i in range(25)]
+        return text_option(f"option-{n}", choices=values)  # 25 * 110 characters of choices
+
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin:
+            two = chat_command(options=[option(n) for n in range(2)])
+            assert (await sync(standin, [two]))[0] == 200
+            three = chat_command(options=[option(n) for n in range(3)])
+            errors = await refused(standin, [three])
+            message = errors["0"]["_errors"][0]["message"]
+            assert "8000" in message
+            standin.assert_clean()
+
+    run(main)
+
+
+def test_default_member_permissions_come_back_as_a_string() -> None:
+    async def main() -> None:
+        async with DiscordStandIn(token=TOKEN) as standin:
+            status, body = await sync(standin, [chat_command(default_member_permissions=16)])
+            assert status == 200
+            assert body[0]["default_member_permissions"] == "16"
+            assert standin.commands(standin.guild.id)[0]["default_member_permissions"] == "16"
+            status, body = await sync(standin, [chat_command(default_member_permissions=None)])
+            assert body[0]["default_member_permissions"] is None
+            errors = await refused(standin, [chat_command(default_member_permissions="admins")])
+            assert set(errors["0"]) == {"default_member_permissions"}
+            standin.assert_clean()
+
+    run(main)
