@@ -186,9 +186,8 @@ class _Route:
 class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
     """Discord's gateway and REST API v10 on ``127.0.0.1``, for a real discord.py client.
 
-    ``guild_id``/``channels`` describe one guild; pass ``guilds`` for several. ``member`` is
-    the user who types commands; ``privileged_intents`` is the mask of privileged intents the
-    "developer portal" allows (none by default, so asking for them closes with 4014).
+    ``guild_id``/``channels`` describe the one guild. ``member`` is the user who types
+    commands. No privileged intent is granted: asking for one closes the gateway with 4014.
     ``interaction_deadline`` is Discord's 3 s limit for the first callback (``None``: off).
     ``enforce_limits`` models Discord's rate limits: ``global_rate`` requests per second
     (50 per 1 s) and ``channel_rate`` messages per channel (5 per 5 s), answering 429 beyond.
@@ -204,15 +203,10 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         token: str = "stand-in-token",  # noqa: S107 - a fake token for a fake Discord
         guild_id: int = 1_300_000_000_000_000_001,
         channels: Sequence[ChannelSpec] = ((1_300_000_000_000_000_101, "general"),),
-        guild_name: str = "Stand-in Guild",
         application_id: int = 1_300_000_000_000_000_900,
-        bot_user_id: int | None = None,
-        bot_username: str = "briefbot",
         member: StandInUser | None = None,
         bot_permissions: int = BOT_PERMISSIONS,
-        heartbeat_interval_ms: int = 41_250,
         interaction_deadline: float | None = 3.0,
-        privileged_intents: int = 0,
         enforce_limits: bool = False,
         global_rate: tuple[int, float] = (50, 1.0),
         channel_rate: tuple[int, float] = (5, 5.0),
@@ -222,13 +216,13 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         super().__init__()
         self.token = token
         self.application_id = application_id
-        self.guilds = [StandInGuild.build(guild_id, channels, guild_name)]
-        self.bot_user = StandInUser(bot_user_id or application_id, bot_username, bot=True)
+        self.guilds = [StandInGuild.build(guild_id, channels, "Stand-in Guild")]
+        self.bot_user = StandInUser(application_id, "briefbot", bot=True)
         self.member = member or StandInUser(1_300_000_000_000_000_500, "reader", "Reader")
         self.bot_permissions = bot_permissions
-        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.heartbeat_interval_ms = 41_250
         self.interaction_deadline = interaction_deadline
-        self.privileged_intents = privileged_intents
+        self.privileged_intents = 0  # the "developer portal" grants none
         self.enforce_limits = enforce_limits
 
         # Recordings, in arrival order.

@@ -150,15 +150,15 @@ class SlackStandIn(LoopbackServer[Fault]):
     """Slack's Web API, Socket Mode and response URLs on ``127.0.0.1`` for a real slack_bolt app.
 
     ``bot_token`` (``xoxb-``) authorises Web API calls, ``app_token`` (``xapp-``) only
-    ``apps.connections.open``; ``signing_secret`` signs what :meth:`http_command`
-    sends. ``channels`` are ids, ``(id, name)`` pairs or
-    :class:`StandInChannel`; the bot is a member of all of them. ``user_id``/``user_name`` is
-    who types commands and clicks buttons. ``ack_deadline`` is Slack's 3 s limit for an ack
-    (``None``: off). ``enforce_limits`` models ``chat.postMessage``'s one message per second
-    per channel as a token bucket of ``post_burst`` refilled at ``post_rate`` per second,
-    answering ``ratelimited`` (429) beyond. ``scopes`` are the bot token's OAuth scopes
-    (default: the manifest's); every answer carries them in ``x-oauth-scopes``, and a method
-    whose scope is missing answers ``missing_scope`` with ``needed`` and ``provided``.
+    ``apps.connections.open``; ``signing_secret`` signs what :meth:`http_command` sends.
+    ``channels`` are ids, ``(id, name)`` pairs or :class:`StandInChannel`; the bot is a
+    member of all of them. ``user_id`` is who types commands and clicks buttons.
+    ``ack_deadline`` is Slack's 3 s limit for an ack (``None``: off). ``enforce_limits``
+    models ``chat.postMessage``'s one message per second per channel as a token bucket of
+    ``post_burst`` refilled at ``post_rate`` per second, answering ``ratelimited`` (429)
+    beyond. ``scopes`` are the bot token's OAuth scopes (default: the manifest's); every
+    answer carries them in ``x-oauth-scopes``, and a method whose scope is missing answers
+    ``missing_scope`` with ``needed`` and ``provided``.
     """
 
     platform = "Slack"
@@ -170,9 +170,7 @@ class SlackStandIn(LoopbackServer[Fault]):
         app_token: str = "xapp-standin-app-token",  # noqa: S107 - a fake token
         signing_secret: str = "standin-signing-secret",  # noqa: S107 - a fake secret
         channels: Sequence[ChannelSpec] = (("C0001", "general"),),
-        identity: SlackIdentity | None = None,
         user_id: str = "U0000USER",
-        user_name: str = "reader",
         ack_deadline: float | None = ACK_DEADLINE,
         enforce_limits: bool = False,
         post_burst: int = 5,
@@ -184,13 +182,13 @@ class SlackStandIn(LoopbackServer[Fault]):
         self.bot_token = bot_token
         self.app_token = app_token
         self.signing_secret = signing_secret
-        self.identity = identity or SlackIdentity()
+        self.identity = SlackIdentity()
         self.channels: dict[str, StandInChannel] = {}
         for i, spec in enumerate(channels):
             channel = build_channel(spec, i)
             self.channels[channel.id] = channel
         self.user_id = user_id
-        self.user_name = user_name
+        self.user_name = "reader"
         self.ack_deadline = ack_deadline
         self.enforce_limits = enforce_limits
         self.post_burst = post_burst
