@@ -1,7 +1,8 @@
 """One settings object, read once at start from the environment and ``.env``.
 
-The real environment wins over ``.env``. A malformed value stops the program
-with one message naming the setting (exit status 2); see ``.env.example``.
+Command-line values win over the real environment, which wins over ``.env``. A malformed
+value stops the program with one line naming the setting and where it came from (exit
+status 2); see ``.env.example``.
 """
 
 import logging
@@ -10,22 +11,35 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated
 from urllib.parse import unquote, urlsplit
 
-from dotenv import dotenv_values
 from platformdirs import user_data_dir
+from pydantic import (
+    AliasGenerator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticUseDefault
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    InitSettingsSource,
+    SettingsConfigDict,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 import bot
 from bot.core.clock import MAX_SPEED
 from bot.core.reminders import Offset, parse_duration, parse_local_time, parse_offsets
-
-T = TypeVar("T")
 
 DEFAULT_OFFSETS = parse_offsets("7d,1d,1h")
 
@@ -35,8 +49,6 @@ MAX_LENGTH = 2_000
 """The longest value of any setting, in characters, except the channel lists and URLs."""
 MAX_LIST_LENGTH = 100_000
 """The longest value of ``REMINDER_CHANNEL_IDS`` and ``SLACK_REMINDER_CHANNEL_IDS``."""
-LISTS = ("REMINDER_CHANNEL_IDS", "SLACK_REMINDER_CHANNEL_IDS")
-URLS = ("DISCORD_API_BASE_URL", "DISCORD_GATEWAY_URL", "SLACK_API_BASE_URL")
 MAX_URL_LENGTH = 2_048
 """The longest URL (``DISCORD_API_BASE_URL``, ``DISCORD_GATEWAY_URL``, ``SLACK_API_BASE_URL``)."""
 EARLIEST_AS_OF = datetime(1900, 1, 1, tzinfo=UTC)
@@ -54,6 +66,25 @@ _INVISIBLE = ("Cc", "Cf", "Cs", "Zl", "Zp")
 """Control, format (e.g. bidirectional overrides), surrogate and line-separator characters."""
 
 
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+    def __init__(self, name: str, message: str, origin: str = "") -> None:
+        self.name = name
+        where = f" (from {origin})" if origin else ""
+        super().__init__(f"setting {name}{where}: {message}")
+
+
+def embedded_briefs_dir() -> Path:
+    """The briefs shipped with briefbot: inside the installed package, or the source tree's."""
+    package = Path(bot.__file__).resolve().parent
+    installed = package / "_embedded" / "briefs"
+    return installed if installed.is_dir() else package.parent / "briefs"
+
+
+# ---------------------------------------------------------------- checking and reading values
+
+
 def _quoted(text: str, limit: int = 60) -> str:
     """``text`` quoted for an error message, cut short if long."""
     return repr(text) if len(text) <= limit else f"{text[:limit]!r}..."
@@ -69,35 +100,30 @@ def _hide_credentials(text: str) -> str:
     return f"{path}?***" if mark else text
 
 
-def _check_text(name: str, text: str, origin: str) -> None:
-    """Refuse a value that is too long or holds characters no setting can mean."""
-    limit = MAX_LIST_LENGTH if name in LISTS else MAX_URL_LENGTH if name in URLS else MAX_LENGTH
-    if len(text) > limit:
-        raise SettingsError(name, f"is {len(text):,} characters long; at most {limit:,}", origin)
-    for position, char in enumerate(text, start=1):
-        if unicodedata.category(char) in _INVISIBLE:
-            raise SettingsError(
-                name,
-                f"contains a control or invisible character (U+{ord(char):04X}) "
-                f"at position {position}: a setting is one line of visible text",
-                origin,
-            )
+def _setting(parse: Callable[[str], object], limit: int = MAX_LENGTH) -> BeforeValidator:
+    """A field's validator: the text trimmed, then ``parse``-d if it is one line of visible text.
 
+    Blank text means the default. A value that is not text (a default, or a settings object
+    built in code) is kept as it is.
+    """
 
-class SettingsError(ValueError):
-    """A setting has a value that cannot be used; the message names it."""
+    def validate(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            raise PydanticUseDefault
+        if len(text) > limit:
+            raise ValueError(f"is {len(text):,} characters long; at most {limit:,}")
+        for position, char in enumerate(text, start=1):
+            if unicodedata.category(char) in _INVISIBLE:
+                raise ValueError(
+                    f"contains a control or invisible character (U+{ord(char):04X}) "
+                    f"at position {position}: a setting is one line of visible text"
+                )
+        return parse(text)
 
-    def __init__(self, name: str, message: str, origin: str = "") -> None:
-        self.name = name
-        where = f" (from {origin})" if origin else ""
-        super().__init__(f"setting {name}{where}: {message}")
-
-
-def embedded_briefs_dir() -> Path:
-    """The briefs shipped with briefbot: inside the installed package, or the source tree's."""
-    package = Path(bot.__file__).resolve().parent
-    installed = package / "_embedded" / "briefs"
-    return installed if installed.is_dir() else package.parent / "briefs"
+    return BeforeValidator(validate)
 
 
 def parse_instant(text: str) -> datetime:
@@ -146,36 +172,35 @@ def parse_speed(text: str) -> float:
     return speed
 
 
-class Secret:
-    """A secret value that never shows itself in a repr, a log line or an error."""
+def _secret(problem: str, prefix: str = "", shortest: int = 1) -> Callable[[str], SecretStr]:
+    """A secret: ASCII without spaces, starting with ``prefix``, ``shortest`` characters or more."""
 
-    __slots__ = ("_value",)
+    def parse(text: str) -> SecretStr:
+        spaced = any(char.isspace() for char in text)
+        if spaced or not text.startswith(prefix) or len(text) < shortest or not text.isascii():
+            raise ValueError(problem)
+        return SecretStr(text)
 
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The secret itself, for the one place that must send it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
+    return parse
 
 
-def _token(text: str) -> Secret:
+def _slack_token(prefix: str) -> Callable[[str], SecretStr]:
+    """A Slack token starting with ``prefix`` (``xoxb-``, ``xapp-``)."""
+    return _secret(f"must be a Slack token starting with {prefix} (check the app's page)", prefix)
+
+
+def _discord_token(text: str) -> SecretStr:
+    """A Discord bot token, given alone."""
     if text.lower().startswith("bot "):
         raise ValueError("give the token alone, without the 'Bot ' prefix")
-    if any(char.isspace() for char in text) or len(text) < 20 or not text.isascii():
-        raise ValueError("does not look like a bot token (copy it again from the Developer Portal)")
-    return Secret(text)
+    problem = "does not look like a bot token (copy it again from the Developer Portal)"
+    return _secret(problem, shortest=20)(text)
+
+
+_signing_secret = _secret(
+    "does not look like a signing secret (Basic Information → App Credentials)", shortest=16
+)
+"""Slack's signing secret."""
 
 
 def _is_snowflake(text: str) -> bool:
@@ -184,8 +209,40 @@ def _is_snowflake(text: str) -> bool:
 
 
 def _snowflake(text: str) -> int:
+    """A Discord id."""
     if not _is_snowflake(text):
         raise ValueError(f"must be a numeric Discord id (a snowflake), got {_quoted(text)}")
+    return int(text)
+
+
+def _ids(
+    is_id: Callable[[str], bool], problem: str, written: Callable[[str], str] = str
+) -> Callable[[str], tuple[str, ...]]:
+    """A comma-separated list of ids, each checked by ``is_id``, kept once as ``written``."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        ids = [part.strip() for part in text.split(",") if part.strip()]
+        for one in ids:
+            if not is_id(one):
+                raise ValueError(f"{_quoted(one)} is not {problem} (comma-separate several)")
+        return tuple(dict.fromkeys(written(one) for one in ids))
+
+    return parse
+
+
+_channel_ids = _ids(_is_snowflake, "a numeric channel id", lambda one: str(int(one)))
+"""Discord channel ids (ASCII snowflakes), written without leading zeros."""
+_slack_channel_ids = _ids(
+    lambda one: _SLACK_CHANNEL.fullmatch(one) is not None, "a Slack channel id such as C0123456789"
+)
+
+
+def _port(text: str) -> int:
+    """A TCP port to listen on; 0 for any free one."""
+    if not _PORT.fullmatch(text) or not 0 <= int(text) <= 65535:
+        raise ValueError(
+            f"must be a TCP port from 1 to 65535 (0: any free port), got {_quoted(text)}"
+        )
     return int(text)
 
 
@@ -194,8 +251,6 @@ def _url(*schemes: str) -> Callable[[str], str]:
     wanted = " or ".join(f"{scheme}://" for scheme in schemes)
 
     def parse(text: str) -> str:
-        if len(text) > MAX_URL_LENGTH:
-            raise ValueError(f"is {len(text):,} characters long; at most {MAX_URL_LENGTH:,}")
         shown = _quoted(_hide_credentials(text), 200)
         if not text.startswith(tuple(f"{scheme}://" for scheme in schemes)):
             raise ValueError(f"must be a URL starting with {wanted}, got {shown}")
@@ -219,209 +274,6 @@ def _url(*schemes: str) -> Callable[[str], str]:
         return text.rstrip("/")
 
     return parse
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything the bot is configured with."""
-
-    briefs_dir: Path
-    data_dir: Path
-    as_of: datetime | None
-    speed: float | None
-    log_level: str
-    discord_token: Secret | None = None
-    discord_guild_id: int | None = None
-    discord_api_base_url: str | None = None
-    discord_gateway_url: str | None = None
-    database_url: str | None = field(default=None, repr=False)  # its password is a secret
-    reminder_offsets: tuple[Offset, ...] = DEFAULT_OFFSETS
-    reminder_all_day_at: time = time(9, 0)
-    reminder_grace: timedelta = timedelta(hours=6)
-    reminder_channel_ids: tuple[str, ...] = ()
-    reminder_claim_lease: timedelta = timedelta(minutes=2)
-    slack_bot_token: Secret | None = None
-    slack_app_token: Secret | None = None
-    slack_signing_secret: Secret | None = None
-    slack_http_port: int = 3000
-    slack_api_base_url: str | None = None
-    slack_reminder_channel_ids: tuple[str, ...] = ()
-    seeds_dir: Path | None = None  # None: the ``seeds`` directory beside the briefs
-
-    def secrets(self) -> list[str]:
-        """Every secret configured, for the log's redaction filter."""
-        found = (
-            self.discord_token,
-            self.slack_bot_token,
-            self.slack_app_token,
-            self.slack_signing_secret,
-        )
-        return [secret.reveal() for secret in found if secret is not None] + _passwords(
-            self.database_url
-        )
-
-    @property
-    def database(self) -> str:
-        """The ledger's SQLAlchemy URL: ``DATABASE_URL``, or a SQLite file in the data directory."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{self.data_dir / 'briefbot.sqlite3'}"
-
-    @property
-    def clock_speed(self) -> float:
-        """How fast the clock runs: as set, else frozen when pinned, else real time."""
-        if self.speed is not None:
-            return self.speed
-        return 0.0 if self.as_of is not None else 1.0
-
-    @classmethod
-    def load(
-        cls,
-        environ: Mapping[str, str] | None = None,
-        env_file: Path | None = Path(".env"),
-        overrides: Mapping[str, str | None] | None = None,
-    ) -> "Settings":
-        """Read settings from ``environ`` (default: the process environment) over ``env_file``.
-
-        ``overrides`` are command-line values, which win over both.
-        """
-        values: dict[str, tuple[str, str]] = {}
-        if env_file is not None and env_file.is_file():
-            for key, value in dotenv_values(env_file).items():
-                if value is not None:
-                    values[key] = (value, str(env_file))
-        for key, value in (os.environ if environ is None else environ).items():
-            values[key] = (value, "the environment")
-        for key, override in (overrides or {}).items():
-            if override is not None:
-                values[key] = (override, "the command line")
-        return cls._from_values(values)
-
-    @classmethod
-    def _from_values(cls, values: Mapping[str, tuple[str, str]]) -> "Settings":
-        def get(name: str) -> tuple[str, str] | None:
-            found = values.get(name)
-            if found is None or not found[0].strip():
-                return None
-            value, origin = found[0].strip(), found[1]
-            _check_text(name, value, origin)
-            return value, origin
-
-        def convert(name: str, parse: Callable[[str], T], default: T) -> T:
-            found = get(name)
-            if found is None:
-                return default
-            try:
-                return parse(found[0])
-            except ValueError as error:
-                raise SettingsError(name, str(error), found[1]) from None
-
-        briefs = convert("BRIEFS_DIR", _directory, embedded_briefs_dir())
-        data = convert("DATA_DIR", _data_dir, Path(user_data_dir("briefbot", appauthor=False)))
-        no_channels: tuple[str, ...] = ()
-        slack_bot_token = convert("SLACK_BOT_TOKEN", _prefixed_secret("xoxb-"), None)
-        slack_app_token = convert("SLACK_APP_TOKEN", _prefixed_secret("xapp-"), None)
-        slack_signing_secret = convert("SLACK_SIGNING_SECRET", _plain_secret, None)
-        slack_channels = convert("SLACK_REMINDER_CHANNEL_IDS", _slack_channel_ids, no_channels)
-        _check_slack(slack_bot_token, slack_app_token, slack_signing_secret, slack_channels)
-        return cls(
-            slack_bot_token=slack_bot_token,
-            slack_app_token=slack_app_token,
-            slack_signing_secret=slack_signing_secret,
-            slack_http_port=convert("SLACK_HTTP_PORT", _port, 3000),
-            slack_api_base_url=convert("SLACK_API_BASE_URL", _url("http", "https"), None),
-            slack_reminder_channel_ids=slack_channels,
-            briefs_dir=briefs,
-            seeds_dir=convert("SEEDS_DIR", _directory, None),
-            data_dir=data,
-            as_of=convert("BRIEFBOT_AS_OF", parse_instant, None),
-            speed=convert("BRIEFBOT_SPEED", parse_speed, None),
-            log_level=convert("LOG_LEVEL", _log_level, "INFO"),
-            discord_token=convert("DISCORD_TOKEN", _token, None),
-            discord_guild_id=convert("DISCORD_GUILD_ID", _snowflake, None),
-            discord_api_base_url=convert("DISCORD_API_BASE_URL", _url("http", "https"), None),
-            discord_gateway_url=convert("DISCORD_GATEWAY_URL", _url("ws", "wss"), None),
-            database_url=convert("DATABASE_URL", _database_url, None),
-            reminder_offsets=convert("REMINDER_OFFSETS", parse_offsets, DEFAULT_OFFSETS),
-            reminder_all_day_at=convert("REMINDER_ALL_DAY_AT", parse_local_time, time(9, 0)),
-            reminder_grace=convert("REMINDER_GRACE", _grace, timedelta(hours=6)),
-            reminder_channel_ids=convert("REMINDER_CHANNEL_IDS", _channel_ids, ()),
-            reminder_claim_lease=convert(
-                "REMINDER_CLAIM_LEASE", _positive_duration, timedelta(minutes=2)
-            ),
-        )
-
-    def prepare_data_dir(self) -> Path:
-        """Create the data directory if needed; raise ``SettingsError`` if it cannot be."""
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise SettingsError(
-                "DATA_DIR", f"cannot create {self.data_dir}: {error.strerror}"
-            ) from None
-        return self.data_dir
-
-
-def _prefixed_secret(prefix: str) -> Callable[[str], Secret]:
-    def parse(text: str) -> Secret:
-        if (
-            not text.startswith(prefix)
-            or any(char.isspace() for char in text)
-            or not text.isascii()
-        ):
-            raise ValueError(f"must be a Slack token starting with {prefix} (check the app's page)")
-        return Secret(text)
-
-    return parse
-
-
-def _plain_secret(text: str) -> Secret:
-    if any(char.isspace() for char in text) or len(text) < 16 or not text.isascii():
-        raise ValueError(
-            "does not look like a signing secret (Basic Information → App Credentials)"
-        )
-    return Secret(text)
-
-
-def _port(text: str) -> int:
-    if not _PORT.fullmatch(text) or not 0 <= int(text) <= 65535:
-        raise ValueError(
-            f"must be a TCP port from 1 to 65535 (0: any free port), got {_quoted(text)}"
-        )
-    return int(text)
-
-
-def _slack_channel_ids(text: str) -> tuple[str, ...]:
-    ids = tuple(part.strip() for part in text.split(",") if part.strip())
-    for channel in ids:
-        if not _SLACK_CHANNEL.fullmatch(channel):
-            raise ValueError(
-                f"{_quoted(channel)} is not a Slack channel id such as C0123456789 "
-                "(comma-separate several)"
-            )
-    return tuple(dict.fromkeys(ids))
-
-
-def _check_slack(
-    bot: Secret | None, app: Secret | None, signing: Secret | None, channels: tuple[str, ...]
-) -> None:
-    """Slack needs its bot token, and a way to receive commands: Socket Mode or signed HTTP."""
-    if bot is None:
-        given = {
-            "SLACK_APP_TOKEN": app,
-            "SLACK_SIGNING_SECRET": signing,
-            "SLACK_REMINDER_CHANNEL_IDS": channels,
-        }
-        for name, value in given.items():
-            if value:
-                raise SettingsError("SLACK_BOT_TOKEN", f"is missing, but {name} is set")
-        return
-    if app is None and signing is None:
-        raise SettingsError(
-            "SLACK_SIGNING_SECRET",
-            "is needed to verify Slack's requests in HTTP mode; "
-            "or set SLACK_APP_TOKEN to use Socket Mode",
-        )
 
 
 _DATABASE_EXAMPLE = (
@@ -454,22 +306,12 @@ def _passwords(url: str | None) -> list[str]:
     return list(dict.fromkeys(p for p in (written, unquote(written)) if p))
 
 
-def _channel_ids(text: str) -> tuple[str, ...]:
-    """Discord channel ids (ASCII snowflakes), written without leading zeros, each once."""
-    ids = tuple(part.strip() for part in text.split(",") if part.strip())
-    for channel in ids:
-        if not _is_snowflake(channel):
-            raise ValueError(
-                f"{_quoted(channel)} is not a numeric channel id (comma-separate several)"
-            )
-    return tuple(dict.fromkeys(str(int(channel)) for channel in ids))
+_grace = partial(parse_duration, maximum=MAX_GRACE)
+"""How late a reminder missed while the bot was down may still be posted."""
 
 
-def _grace(text: str) -> timedelta:
-    return parse_duration(text, MAX_GRACE)
-
-
-def _positive_duration(text: str) -> timedelta:
+def _claim_lease(text: str) -> timedelta:
+    """How long a claimed delivery stays reserved: more than zero."""
     value = parse_duration(text, MAX_CLAIM_LEASE)
     if value <= timedelta(0):
         raise ValueError(f"{text!r} must be longer than zero")
@@ -477,17 +319,15 @@ def _positive_duration(text: str) -> timedelta:
 
 
 def _expanded(text: str) -> Path:
+    """A path with ``~`` expanded."""
     try:
         return Path(text).expanduser()
     except RuntimeError:  # no home directory to expand ~ to
         raise ValueError(f"{_quoted(text)}: cannot tell which home directory ~ means") from None
 
 
-def _data_dir(text: str) -> Path:
-    return _expanded(text)
-
-
 def _directory(text: str) -> Path:
+    """An existing directory."""
     path = _expanded(text)
     try:
         found = path.is_dir()
@@ -499,8 +339,158 @@ def _directory(text: str) -> Path:
 
 
 def _log_level(text: str) -> str:
+    """A logging level's name, in capitals."""
     level = text.upper()
     known = text.isascii() and level in LOG_LEVELS
     if not known or not isinstance(logging.getLevelName(level), int):
         raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {_quoted(text)}")
     return level
+
+
+# ---------------------------------------------------------------- the settings
+
+_HttpUrl = Annotated[str | None, _setting(_url("http", "https"), MAX_URL_LENGTH)]
+_ChannelIds = Annotated[tuple[str, ...], _setting(_channel_ids, MAX_LIST_LENGTH)]
+_SlackChannelIds = Annotated[tuple[str, ...], _setting(_slack_channel_ids, MAX_LIST_LENGTH)]
+
+
+class Settings(BaseSettings):
+    """Everything the bot is configured with, frozen once read.
+
+    Each field is read from the setting named like it in capitals (``as_of`` and ``speed``
+    from ``BRIEFBOT_AS_OF`` and ``BRIEFBOT_SPEED``). Fields are checked in the order written
+    here, and the first refusal is the one reported. ``Settings.load`` reads the settings;
+    ``Settings.model_construct(...)`` builds them in code, unchecked, reading nothing.
+    """
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        case_sensitive=True,
+        extra="ignore",
+        enable_decoding=False,  # lists are comma-separated, not JSON
+        alias_generator=AliasGenerator(validation_alias=str.upper),
+        hide_input_in_errors=True,
+    )
+
+    briefs_dir: Annotated[Path, _setting(_directory)] = Field(default_factory=embedded_briefs_dir)
+    data_dir: Annotated[Path, _setting(_expanded)] = Field(
+        default_factory=lambda: Path(user_data_dir("briefbot", appauthor=False))
+    )
+    slack_bot_token: Annotated[SecretStr | None, _setting(_slack_token("xoxb-"))] = None
+    slack_app_token: Annotated[SecretStr | None, _setting(_slack_token("xapp-"))] = None
+    slack_signing_secret: Annotated[SecretStr | None, _setting(_signing_secret)] = None
+    slack_reminder_channel_ids: _SlackChannelIds = ()
+    slack_http_port: Annotated[int, _setting(_port)] = 3000
+    slack_api_base_url: _HttpUrl = None
+    seeds_dir: Annotated[Path | None, _setting(_directory)] = None
+    """None: the ``seeds`` directory beside the briefs."""
+    as_of: Annotated[datetime | None, _setting(parse_instant)] = Field(
+        default=None, validation_alias="BRIEFBOT_AS_OF"
+    )
+    speed: Annotated[float | None, _setting(parse_speed)] = Field(
+        default=None, validation_alias="BRIEFBOT_SPEED"
+    )
+    log_level: Annotated[str, _setting(_log_level)] = "INFO"
+    discord_token: Annotated[SecretStr | None, _setting(_discord_token)] = None
+    discord_guild_id: Annotated[int | None, _setting(_snowflake)] = None
+    discord_api_base_url: _HttpUrl = None
+    discord_gateway_url: Annotated[str | None, _setting(_url("ws", "wss"), MAX_URL_LENGTH)] = None
+    database_url: Annotated[str | None, _setting(_database_url)] = Field(default=None, repr=False)
+    """Not shown in a repr: its password is a secret."""
+    reminder_offsets: Annotated[tuple[Offset, ...], _setting(parse_offsets)] = DEFAULT_OFFSETS
+    reminder_all_day_at: Annotated[time, _setting(parse_local_time)] = time(9, 0)
+    reminder_grace: Annotated[timedelta, _setting(_grace)] = timedelta(hours=6)
+    reminder_channel_ids: _ChannelIds = ()
+    reminder_claim_lease: Annotated[timedelta, _setting(_claim_lease)] = timedelta(minutes=2)
+
+    @field_validator("slack_reminder_channel_ids")
+    @classmethod
+    def _slack_is_complete(cls, channels: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """Slack needs its bot token, and a way to receive commands: Socket Mode or signed HTTP."""
+        app, signing = info.data.get("slack_app_token"), info.data.get("slack_signing_secret")
+        if info.data.get("slack_bot_token") is None:
+            given = {
+                "SLACK_APP_TOKEN": app,
+                "SLACK_SIGNING_SECRET": signing,
+                "SLACK_REMINDER_CHANNEL_IDS": channels,
+            }
+            for name, value in given.items():
+                if value:
+                    raise SettingsError("SLACK_BOT_TOKEN", f"is missing, but {name} is set")
+        elif app is None and signing is None:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET",
+                "is needed to verify Slack's requests in HTTP mode; "
+                "or set SLACK_APP_TOKEN to use Socket Mode",
+            )
+        return channels
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        env_file: Path | None = Path(".env"),
+        overrides: Mapping[str, str | None] | None = None,
+    ) -> "Settings":
+        """Read settings from ``environ`` (default: the process environment) over ``env_file``.
+
+        ``overrides`` are command-line values, which win over both. A value that cannot be
+        used raises ``SettingsError``, naming the setting and where its value came from.
+        """
+        given = {name: value for name, value in (overrides or {}).items() if value is not None}
+        variables = dict(os.environ if environ is None else environ)  # exact names, as given
+        dotenv = DotEnvSettingsSource(cls, env_file=env_file)
+        sources = (InitSettingsSource(cls, given), InitSettingsSource(cls, variables), dotenv)
+        try:
+            return cls(_build_sources=(sources, {}))  # the first source wins
+        except ValidationError as error:
+            origins = (("the command line", given), ("the environment", variables))
+            raise _first_refusal(error, (*origins, (str(env_file), dotenv.env_vars))) from None
+
+    def secrets(self) -> list[str]:
+        """Every secret configured, for the log's redaction filter."""
+        found = (
+            self.discord_token,
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.slack_signing_secret,
+        )
+        secrets = [secret.get_secret_value() for secret in found if secret is not None]
+        return secrets + _passwords(self.database_url)
+
+    @property
+    def database(self) -> str:
+        """The ledger's SQLAlchemy URL: ``DATABASE_URL``, or a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'briefbot.sqlite3'}"
+
+    @property
+    def clock_speed(self) -> float:
+        """How fast the clock runs: as set, else frozen when pinned, else real time."""
+        if self.speed is not None:
+            return self.speed
+        return 0.0 if self.as_of is not None else 1.0
+
+    def prepare_data_dir(self) -> Path:
+        """Create the data directory if needed; raise ``SettingsError`` if it cannot be."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SettingsError(
+                "DATA_DIR", f"cannot create {self.data_dir}: {error.strerror}"
+            ) from None
+        return self.data_dir
+
+
+def _first_refusal(
+    error: ValidationError, origins: tuple[tuple[str, Mapping[str, str | None]], ...]
+) -> SettingsError:
+    """Pydantic's first error as one line: the setting, where its value came from, the problem."""
+    first = error.errors()[0]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, SettingsError):
+        return cause
+    name = str(first["loc"][0]) if first["loc"] else "settings"
+    origin = next((label for label, values in origins if values.get(name) is not None), "")
+    return SettingsError(name, str(cause) if cause is not None else first["msg"], origin)

@@ -49,7 +49,7 @@ def delivery_log_level() -> Iterator[None]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
+    return Settings.model_construct(
         briefs_dir=BRIEFS, data_dir=tmp_path / "data", as_of=None, speed=None, log_level="INFO"
     )
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.cli import main
 from bot.core.clock import LATEST, MAX_SPEED, Clock
@@ -355,6 +356,71 @@ def test_non_ascii_tokens_are_refused() -> None:
     refusal = refused(DISCORD_TOKEN="MTIzNDU2Nzg5MDEyMzQ1Njc4\u00e9abcdef")
     assert "does not look like a bot token" in refusal
     assert "MTIz" not in refusal
+
+
+# ---------------------------------------------------------------- where values come from
+
+
+def test_the_command_line_wins_over_the_environment_which_wins_over_the_env_file(
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "BRIEFBOT_SPEED=2\nBRIEFBOT_AS_OF=2017-04-28\nLOG_LEVEL=debug\n", encoding="utf-8"
+    )
+    settings = Settings.load(
+        environ={"BRIEFBOT_SPEED": "3", "LOG_LEVEL": "warning"},
+        env_file=env_file,
+        overrides={"BRIEFBOT_SPEED": "4", "BRIEFBOT_AS_OF": None},
+    )
+    assert settings.speed == 4.0
+    assert settings.as_of == datetime(2017, 4, 28, tzinfo=UTC)
+    assert settings.log_level == "WARNING"
+
+
+def test_a_refusal_names_where_its_value_came_from(tmp_path: Path) -> None:
+    env_file = tmp_path / "briefbot.env"
+    env_file.write_text("BRIEFBOT_SPEED=fast\n", encoding="utf-8")
+    problem = "must be a number such as 1 or 3600, got 'fast'"
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={}, env_file=env_file)
+    assert str(caught.value) == f"setting BRIEFBOT_SPEED (from {env_file}): {problem}"
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={"BRIEFBOT_SPEED": "fast"}, env_file=env_file)
+    assert str(caught.value) == f"setting BRIEFBOT_SPEED (from the environment): {problem}"
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={}, env_file=None, overrides={"BRIEFBOT_SPEED": "fast"})
+    assert str(caught.value) == f"setting BRIEFBOT_SPEED (from the command line): {problem}"
+
+
+def test_a_blank_value_means_the_default_whatever_lies_below_it(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("REMINDER_GRACE=1h\nLOG_LEVEL=nonsense\n", encoding="utf-8")
+    settings = Settings.load(environ={"REMINDER_GRACE": "  ", "LOG_LEVEL": ""}, env_file=env_file)
+    assert settings.reminder_grace == timedelta(hours=6)
+    assert settings.log_level == "INFO"
+
+
+def test_names_are_matched_exactly() -> None:
+    settings = load(log_level="nonsense", Briefbot_Speed="fast", PATH="/usr/bin")
+    assert settings.log_level == "INFO"
+    assert settings.speed is None
+
+
+def test_settings_are_frozen_and_never_show_their_secrets() -> None:
+    secrets = ["t" * 30, "xoxb-1-2-3", "xapp-1-2", "s" * 20]
+    settings = load(
+        DISCORD_TOKEN=secrets[0],
+        SLACK_BOT_TOKEN=secrets[1],
+        SLACK_APP_TOKEN=secrets[2],
+        SLACK_SIGNING_SECRET=secrets[3],
+    )
+    assert not [secret for secret in secrets if secret in repr(settings) + str(settings)]
+    assert settings.secrets() == secrets
+    assert settings.discord_token is not None
+    assert settings.discord_token.get_secret_value() == secrets[0]
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.speed = 2.0  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------- the database URL

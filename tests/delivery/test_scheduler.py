@@ -373,7 +373,7 @@ def test_reload_replans_and_refuses_a_broken_brief(
 
     briefs = brief_copy()
     brief_file = briefs / "russia-japan-summit-2017.toml"
-    settings = Settings(
+    settings = Settings.model_construct(
         briefs_dir=briefs, data_dir=briefs.parent, as_of=None, speed=None, log_level="INFO"
     )
     library = load_library(briefs)

@@ -4,13 +4,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import discord
 import discord.gateway
 import discord.http
+from pydantic import SecretStr
 
 from bot.core.clock import Clock
 from bot.core.library import Library
@@ -18,7 +18,7 @@ from bot.delivery.ledger import Ledger
 from bot.platforms.discord.client import BriefBot
 from bot.platforms.discord.runner import configure_endpoints, run_discord
 from bot.runtime import Runtime
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from standins.discord_standin import DiscordStandIn
 from tests.conftest import BRIEFS
 
@@ -35,18 +35,18 @@ def run(main: Callable[[], Coroutine[Any, Any, None]], timeout: float = 30.0) ->
 
 def settings_for(standin: DiscordStandIn, data_dir: Path, **changes: Any) -> Settings:
     """Settings pointing the bot at ``standin``."""
-    base = Settings(
+    base = Settings.model_construct(
         briefs_dir=BRIEFS,
         data_dir=data_dir,
         as_of=None,
         speed=None,
         log_level="DEBUG",
-        discord_token=Secret(standin.token),
+        discord_token=SecretStr(standin.token),
         discord_guild_id=GUILD,
         discord_api_base_url=standin.api_base,
         discord_gateway_url=standin.gateway_url,
     )
-    return replace(base, **changes)
+    return base.model_copy(update=changes)
 
 
 @contextlib.asynccontextmanager

@@ -3,14 +3,15 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 from bot.delivery.ledger import Ledger
 from bot.platforms.slack.runner import SlackPlatform
 from bot.runtime import Runtime, serve_platforms
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from standins.slack_standin import SlackStandIn
 from tests.conftest import BRIEFS
 
@@ -24,19 +25,19 @@ def slack_settings(
     slack: SlackStandIn, data_dir: Path, *, socket_mode: bool, **changes: Any
 ) -> Settings:
     """Settings pointing the bot at ``slack``, in Socket Mode or HTTP mode on a free port."""
-    base = Settings(
+    base = Settings.model_construct(
         briefs_dir=BRIEFS,
         data_dir=data_dir,
         as_of=None,
         speed=None,
         log_level="DEBUG",
-        slack_bot_token=Secret(BOT_TOKEN),
-        slack_app_token=Secret(APP_TOKEN) if socket_mode else None,
-        slack_signing_secret=None if socket_mode else Secret(SIGNING_SECRET),
+        slack_bot_token=SecretStr(BOT_TOKEN),
+        slack_app_token=SecretStr(APP_TOKEN) if socket_mode else None,
+        slack_signing_secret=None if socket_mode else SecretStr(SIGNING_SECRET),
         slack_http_port=0,
         slack_api_base_url=slack.api_base,
     )
-    return replace(base, **changes)
+    return base.model_copy(update=changes)
 
 
 def standin(**options: Any) -> SlackStandIn:

@@ -296,10 +296,10 @@ def test_wrong_token_is_one_clear_error(tmp_path: Path, library: Library) -> Non
     async def main() -> None:
         async with DiscordStandIn(token=TOKEN) as standin:
             runtime = runtime_for(standin, tmp_path, library)
-            from bot.settings import Secret
+            from pydantic import SecretStr
 
             runtime.settings = settings_for(
-                standin, tmp_path / "data", discord_token=Secret("wrong-token-but-long-enough")
+                standin, tmp_path / "data", discord_token=SecretStr("wrong-token-but-long-enough")
             )
             with pytest.raises(DiscordStartError) as caught:
                 async with running_bot(standin, runtime):

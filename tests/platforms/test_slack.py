@@ -203,8 +203,9 @@ def test_reminders_command_is_for_admins(tmp_path: Path, library: Library, admin
 
 
 def test_rejected_bot_token_is_one_clear_error(tmp_path: Path, library: Library) -> None:
+    from pydantic import SecretStr
+
     from bot.platforms.slack.runner import SlackStartError
-    from bot.settings import Secret
 
     async def main() -> None:
         async with standin() as slack:
@@ -213,7 +214,7 @@ def test_rejected_bot_token_is_one_clear_error(tmp_path: Path, library: Library)
                 tmp_path,
                 library,
                 socket_mode=True,
-                slack_bot_token=Secret("xoxb-wrong-token-value"),
+                slack_bot_token=SecretStr("xoxb-wrong-token-value"),
             )
             with pytest.raises(SlackStartError) as caught:
                 async with running_slack(slack, runtime):

@@ -96,7 +96,7 @@ class DiscordPlatform:
     async def start(self) -> None:
         """Log in over HTTP (and sync commands if they changed), then check the gateway."""
         with self._translated():
-            await self.bot.login(self.token.reveal())
+            await self.bot.login(self.token.get_secret_value())
         log.info(
             "Discord: logged in as %s (application %s)", self.bot.user, self.bot.application_id
         )
@@ -149,7 +149,8 @@ async def sync_once(runtime: Runtime, ledger: Ledger) -> bool:
     bot = BriefBot(runtime, ledger, force_sync=True)
     try:
         async with bot:
-            await bot.login(settings.discord_token.reveal())  # runs setup_hook, which syncs
+            # login runs setup_hook, which syncs
+            await bot.login(settings.discord_token.get_secret_value())
     except discord.LoginFailure:
         raise DiscordStartError("Discord rejected DISCORD_TOKEN (401 Unauthorized)") from None
     except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as error:

@@ -55,12 +55,12 @@ class SlackPlatform:
         self.http_limits = http_limits or HttpLimits()
         self.api = (settings.slack_api_base_url or DEFAULT_API).rstrip("/") + "/"
         # Retries ``ratelimited`` only: retrying a lost reply would post twice (see web_client).
-        self.client = web_client(settings.slack_bot_token.reveal(), self.api)
+        self.client = web_client(settings.slack_bot_token.get_secret_value(), self.api)
         secret = settings.slack_signing_secret
         self.socket_mode = settings.slack_app_token is not None
         self.app = AsyncApp(
             client=self.client,
-            signing_secret=secret.reveal() if secret else "",
+            signing_secret=secret.get_secret_value() if secret else "",
             process_before_response=True,
             request_verification_enabled=not self.socket_mode,
         )
@@ -138,7 +138,7 @@ class SlackPlatform:
     async def _start_socket_mode(self) -> None:
         token = self.runtime.settings.slack_app_token
         assert token is not None
-        self._handler = AsyncSocketModeHandler(self.app, token.reveal())
+        self._handler = AsyncSocketModeHandler(self.app, token.get_secret_value())
         try:
             await self._handler.connect_async()  # type: ignore[no-untyped-call]
         except SlackApiError as error:
