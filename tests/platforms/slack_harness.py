@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.delivery.ledger import Ledger
+from bot.platforms.slack.http import HttpLimits
 from bot.platforms.slack.runner import SlackPlatform
 from bot.runtime import Runtime, serve_platforms
 from bot.settings import Settings
@@ -49,14 +50,23 @@ def standin(**options: Any) -> SlackStandIn:
 
 
 @contextlib.asynccontextmanager
-async def running_slack(slack: SlackStandIn, runtime: Runtime) -> AsyncIterator[SlackPlatform]:
-    """Serve briefbot's Slack app (with its reminders) until the block ends."""
+async def running_slack(
+    slack: SlackStandIn,
+    runtime: Runtime,
+    *,
+    http_limits: HttpLimits | None = None,
+    within: float = TIMEOUT,
+) -> AsyncIterator[SlackPlatform]:
+    """Serve briefbot's Slack app (with its reminders) until the block ends.
+
+    ``http_limits`` replaces the HTTP endpoint's defaults; ``within`` bounds the start.
+    """
     runtime.settings.prepare_data_dir()
     ledger = Ledger.open(runtime.settings.database)
-    platform = SlackPlatform(runtime, ledger, host="127.0.0.1")
+    platform = SlackPlatform(runtime, ledger, host="127.0.0.1", http_limits=http_limits)
     task = asyncio.create_task(serve_platforms(runtime, ledger, [platform]))
     try:
-        async with asyncio.timeout(TIMEOUT):
+        async with asyncio.timeout(within):
             while not (platform.http_port or (platform.socket_mode and slack.socket_connected)):
                 if task.done():
                     task.result()
