@@ -4,24 +4,28 @@ Through the real discord.py client, the bot's own poster and the loopback stand-
 """
 
 import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.reminders import Reminder, parse_offsets, plan, reminder_reply
 from bot.core.reply import Reply
 from bot.delivery.ledger import DeliveryKey
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.posting import PostFailed, SearchBlind
+from bot.platforms.discord.client import BriefBot
 from bot.platforms.discord.poster import DiscordPoster
 from bot.platforms.discord.reminders import reminder_name
 from bot.runtime import Runtime
 from standins.discord_permissions import READ_MESSAGE_HISTORY, VIEW_CHANNEL
 from standins.discord_standin import DiscordStandIn
-from tests.platforms.discord_harness import CHANNEL, TOKEN, connected_bot, run, settings_for
+from tests.platforms.discord_harness import CHANNEL, connected_bot
+
+pytestmark = pytest.mark.timeout(30)
 
 OTHER = CHANNEL + 1
 POST = rf"^/channels/{CHANNEL}/messages$"
@@ -39,6 +43,15 @@ class CountingLimiter(RateLimiter):
         await super().acquire()
 
 
+@dataclass
+class Due:
+    """The G20's 7-day reminder, what it says, and its delivery's nonce in ``CHANNEL``."""
+
+    reminder: Reminder
+    reply: Reply
+    nonce: str
+
+
 def g20_reminder(library: Library) -> tuple[Reminder, Reply]:
     """The G20's 7-day reminder and what it says."""
     reminder = next(
@@ -48,13 +61,27 @@ def g20_reminder(library: Library) -> tuple[Reminder, Reply]:
     return reminder, reply
 
 
-def standin() -> DiscordStandIn:
-    return DiscordStandIn(token=TOKEN, channels=[(CHANNEL, "general"), (OTHER, "news")])
+@pytest.fixture
+def due(library: Library) -> Due:
+    reminder, reply = g20_reminder(library)
+    return Due(reminder, reply, DeliveryKey(reminder.id, "discord", str(CHANNEL)).nonce())
 
 
-def runtime_for(fake: DiscordStandIn, tmp_path: Path, library: Library) -> Runtime:
-    at = datetime(2017, 6, 1, tzinfo=UTC)
-    return Runtime(settings_for(fake, tmp_path / "data"), library, Clock(at, 0.0))
+@pytest.fixture
+def discord_options() -> dict[str, Any]:
+    return {"channels": [(CHANNEL, "general"), (OTHER, "news")]}
+
+
+@pytest.fixture
+def as_of() -> datetime:
+    return datetime(2017, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def bot(discord: DiscordStandIn, discord_runtime: Runtime) -> AsyncIterator[BriefBot]:
+    """A logged-in bot, ready, without the scheduler."""
+    async with connected_bot(discord, discord_runtime) as connected:
+        yield connected
 
 
 def custom_ids(message: dict[str, object]) -> list[str]:
@@ -63,122 +90,90 @@ def custom_ids(message: dict[str, object]) -> list[str]:
     return [c["custom_id"] for row in rows for c in row["components"]]
 
 
-def test_reminder_post_hides_its_nonce_in_a_working_sources_button(
-    tmp_path: Path, library: Library
+async def test_reminder_post_hides_its_nonce_in_a_working_sources_button(
+    discord: DiscordStandIn, discord_runtime: Runtime, due: Due
 ) -> None:
-    reminder, reply = g20_reminder(library)
-    nonce = DeliveryKey(reminder.id, "discord", str(CHANNEL)).nonce()
+    reminder, nonce = due.reminder, due.nonce
+    async with connected_bot(discord, discord_runtime) as bot:
+        message_id = await DiscordPoster(bot).post(str(CHANNEL), due.reply, nonce=nonce)
+    post = discord.posts[0]
+    assert message_id == post.message["id"]
+    assert post.nonce == nonce
+    assert post.json["enforce_nonce"] is True
+    (button,) = custom_ids(post.message)
+    assert nonce in button
+    assert reminder.event.id in button
+    assert len(button) <= 100
+    visible = json.dumps([post.json.get("content"), post.json["embeds"]])
+    for hidden in (nonce, reminder.id, reminder.event.id, "rem:"):
+        assert hidden not in visible, f"{hidden!r} is shown to readers"
+    labels = [c["label"] for row in post.message["components"] for c in row["components"]]
+    assert labels == ["Sources"]
 
-    async def main() -> None:
-        async with standin() as fake:
-            runtime = runtime_for(fake, tmp_path, library)
-            async with connected_bot(fake, runtime) as bot:
-                message_id = await DiscordPoster(bot).post(str(CHANNEL), reply, nonce=nonce)
-            post = fake.posts[0]
-            assert message_id == post.message["id"]
-            assert post.nonce == nonce
-            assert post.json["enforce_nonce"] is True
-            (button,) = custom_ids(post.message)
-            assert nonce in button
-            assert reminder.event.id in button
-            assert len(button) <= 100
-            visible = json.dumps([post.json.get("content"), post.json["embeds"]])
-            for hidden in (nonce, reminder.id, reminder.event.id, "rem:"):
-                assert hidden not in visible, f"{hidden!r} is shown to readers"
-            labels = [c["label"] for row in post.message["components"] for c in row["components"]]
-            assert labels == ["Sources"]
-
-            # A click after a restart: a new bot process rebuilds the sources by event id.
-            async with connected_bot(fake, runtime):
-                click = await fake.click_button(button)
-                answer = await click.wait_response()
-            assert answer.data is not None
-            assert answer.data["flags"] & 64, "only the clicker sees the sources"
-            embed = answer.data["embeds"][0]
-            assert reminder.event.name in embed["title"]
-            assert reminder.event.quotes[0][:40] in json.dumps(embed, ensure_ascii=False)
-            fake.assert_clean()
-
-    run(main)
+    # A click after a restart: a new bot process rebuilds the sources by event id.
+    async with connected_bot(discord, discord_runtime):
+        click = await discord.click_button(button)
+        answer = await click.wait_response()
+    assert answer.data is not None
+    assert answer.data["flags"] & 64, "only the clicker sees the sources"
+    embed = answer.data["embeds"][0]
+    assert reminder.event.name in embed["title"]
+    assert reminder.event.quotes[0][:40] in json.dumps(embed, ensure_ascii=False)
 
 
-def test_find_post_finds_a_lost_reply_among_450_messages_within_the_limiter(
-    tmp_path: Path, library: Library
+async def test_find_post_finds_a_lost_reply_among_450_messages_within_the_limiter(
+    discord: DiscordStandIn, bot: BriefBot, due: Due
 ) -> None:
-    reminder, reply = g20_reminder(library)
-    nonce = DeliveryKey(reminder.id, "discord", str(CHANNEL)).nonce()
-
-    async def main() -> None:
-        async with standin() as fake:
-            async with connected_bot(fake, runtime_for(fake, tmp_path, library)) as bot:
-                since = datetime.now(UTC) - timedelta(minutes=1)
-                limiter = CountingLimiter()
-                poster = DiscordPoster(bot, limiter)
-                fake.add_chatter(CHANNEL, 150)  # more than one page before the post
-                fake.reset_next("POST", POST)  # stored, but the reply is lost
-                with pytest.raises(PostFailed):
-                    await poster.post(str(CHANNEL), reply, nonce=nonce)
-                fake.add_chatter(CHANNEL, 300)  # and a busy channel after it
-                fake.expire_nonces()  # minutes later: the nonce no longer protects a retry
-                limiter.acquired = 0
-                found = await poster.find_post(str(CHANNEL), nonce, since=since)
-                assert found == fake.posts[0].message["id"]
-                assert poster.pages_read == 2, "the post is the 151st message since the claim"
-                other = DeliveryKey(reminder.id, "discord", str(OTHER)).nonce()
-                assert await poster.find_post(str(CHANNEL), other, since=since) is None
-                assert poster.pages_read == 2 + 5, "451 messages: every page was read"
-                assert limiter.acquired == poster.pages_read, "one slot per page request"
-                later = datetime.now(UTC) + timedelta(minutes=1)
-                assert await poster.find_post(str(CHANNEL), nonce, since=later) is None
-            fake.assert_clean()
-
-    run(main)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    limiter = CountingLimiter()
+    poster = DiscordPoster(bot, limiter)
+    discord.add_chatter(CHANNEL, 150)  # more than one page before the post
+    discord.reset_next("POST", POST)  # stored, but the reply is lost
+    with pytest.raises(PostFailed):
+        await poster.post(str(CHANNEL), due.reply, nonce=due.nonce)
+    discord.add_chatter(CHANNEL, 300)  # and a busy channel after it
+    discord.expire_nonces()  # minutes later: the nonce no longer protects a retry
+    limiter.acquired = 0
+    found = await poster.find_post(str(CHANNEL), due.nonce, since=since)
+    assert found == discord.posts[0].message["id"]
+    assert poster.pages_read == 2, "the post is the 151st message since the claim"
+    other = DeliveryKey(due.reminder.id, "discord", str(OTHER)).nonce()
+    assert await poster.find_post(str(CHANNEL), other, since=since) is None
+    assert poster.pages_read == 2 + 5, "451 messages: every page was read"
+    assert limiter.acquired == poster.pages_read, "one slot per page request"
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert await poster.find_post(str(CHANNEL), due.nonce, since=later) is None
 
 
-def test_nonce_window_passing_lets_the_stand_in_post_twice(
-    tmp_path: Path, library: Library
+async def test_nonce_window_passing_lets_the_stand_in_post_twice(
+    discord: DiscordStandIn, bot: BriefBot, due: Due
 ) -> None:
-    reminder, reply = g20_reminder(library)
-    nonce = DeliveryKey(reminder.id, "discord", str(CHANNEL)).nonce()
-
-    async def main() -> None:
-        async with standin() as fake:
-            async with connected_bot(fake, runtime_for(fake, tmp_path, library)) as bot:
-                poster = DiscordPoster(bot)
-                first = await poster.post(str(CHANNEL), reply, nonce=nonce)
-                assert await poster.post(str(CHANNEL), reply, nonce=nonce) == first
-                fake.expire_nonces()
-                second = await poster.post(str(CHANNEL), reply, nonce=nonce)
-            assert second != first, "past the window the nonce alone cannot prevent a double"
-            assert len(fake.posts) == 2
-            fake.assert_clean()
-
-    run(main)
+    poster = DiscordPoster(bot)
+    first = await poster.post(str(CHANNEL), due.reply, nonce=due.nonce)
+    assert await poster.post(str(CHANNEL), due.reply, nonce=due.nonce) == first
+    discord.expire_nonces()
+    second = await poster.post(str(CHANNEL), due.reply, nonce=due.nonce)
+    assert second != first, "past the window the nonce alone cannot prevent a double"
+    assert len(discord.posts) == 2
 
 
-def test_search_is_blind_without_read_message_history(tmp_path: Path, library: Library) -> None:
-    reminder, reply = g20_reminder(library)
-    nonce = DeliveryKey(reminder.id, "discord", str(CHANNEL)).nonce()
-
-    async def main() -> None:
-        async with standin() as fake:
-            fake.set_bot_permissions(CHANNEL, deny=READ_MESSAGE_HISTORY)
-            fake.set_bot_permissions(OTHER, deny=VIEW_CHANNEL)
-            async with connected_bot(fake, runtime_for(fake, tmp_path, library)) as bot:
-                poster = DiscordPoster(bot)
-                since = datetime.now(UTC) - timedelta(minutes=1)
-                await poster.post(str(CHANNEL), reply, nonce=nonce)
-                raw = await bot.http.logs_from(CHANNEL, 100)
-                assert raw == [], "Discord answers an empty list, not an error"
-                with pytest.raises(SearchBlind, match="Read Message History") as blind:
-                    await poster.find_post(str(CHANNEL), nonce, since=since)
-                assert "#general" in str(blind.value)
-                with pytest.raises(SearchBlind, match="View Channel"):
-                    await poster.find_post(str(OTHER), nonce, since=since)
-                assert poster.pages_read == 0, "no blind request was made"
-            fake.assert_clean()
-
-    run(main)
+async def test_search_is_blind_without_read_message_history(
+    discord: DiscordStandIn, discord_runtime: Runtime, due: Due
+) -> None:
+    discord.set_bot_permissions(CHANNEL, deny=READ_MESSAGE_HISTORY)
+    discord.set_bot_permissions(OTHER, deny=VIEW_CHANNEL)
+    async with connected_bot(discord, discord_runtime) as bot:
+        poster = DiscordPoster(bot)
+        since = datetime.now(UTC) - timedelta(minutes=1)
+        await poster.post(str(CHANNEL), due.reply, nonce=due.nonce)
+        raw = await bot.http.logs_from(CHANNEL, 100)
+        assert raw == [], "Discord answers an empty list, not an error"
+        with pytest.raises(SearchBlind, match="Read Message History") as blind:
+            await poster.find_post(str(CHANNEL), due.nonce, since=since)
+        assert "#general" in str(blind.value)
+        with pytest.raises(SearchBlind, match="View Channel"):
+            await poster.find_post(str(OTHER), due.nonce, since=since)
+        assert poster.pages_read == 0, "no blind request was made"
 
 
 def test_reminders_list_names_deliveries_by_event_not_by_internal_id(library: Library) -> None:
