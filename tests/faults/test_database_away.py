@@ -8,8 +8,9 @@ can record it, and then posts each delivery exactly once.
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,13 +25,32 @@ from tests.faults.botprocess import (
 )
 from tests.faults.conftest import postgres_target, postgres_url_via
 from tests.faults.tcpproxy import TcpProxy
-from tests.platforms.discord_harness import TOKEN, run
+
+pytestmark = pytest.mark.timeout(4 * WAIT)
 
 CHANNELS = [1_300_000_000_000_002_000 + n for n in range(6)]
 # Twenty seconds before the G20's 7-day reminder, at real speed: time for the bot
 # to start (slowly, on a busy machine) before the database goes away.
 AS_OF = "2017-06-30T06:59:40Z"
 DUE_BUT_AWAY = "is due but the ledger is unavailable"
+
+StartBot = Callable[..., Awaitable[BotProcess]]
+
+
+@pytest.fixture
+def discord_options() -> dict[str, Any]:
+    return {"channels": [(c, f"c{c}") for c in CHANNELS]}
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[TcpProxy]:
+    """A proxy to the test PostgreSQL server, cut at the end."""
+    proxy = TcpProxy(*postgres_target())
+    await proxy.restore()
+    try:
+        yield proxy
+    finally:
+        await proxy.cut()
 
 
 async def _outage(
@@ -40,8 +60,7 @@ async def _outage(
     restore: Callable[[], Awaitable[None]],
     failure: str,
 ) -> None:
-    """Start the bot, take the database away before the due time, bring it back after."""
-    await bot.start()
+    """Take the database away before the started bot's due time, bring it back after."""
     await bot.wait_for_log("planned ")
     await cut()
     await bot.wait_for_log(failure, count=2)  # fell due, and was tried again
@@ -61,30 +80,27 @@ def _all_sent(url: str, connect_args: dict[str, str] | None = None) -> dict[Deli
 
 
 @pytest.mark.postgres
-def test_postgresql_away_across_the_due_time(tmp_path: Path, postgres_schema: str) -> None:
-    async def main() -> None:
-        proxy = TcpProxy(*postgres_target())
-        await proxy.restore()
-        async with DiscordStandIn(token=TOKEN, channels=[(c, f"c{c}") for c in CHANNELS]) as fake:
-            url = postgres_url_via(proxy.port, postgres_schema)
-            env = discord_env(
-                fake, tmp_path / "data", CHANNELS, BRIEFBOT_AS_OF=AS_OF, DATABASE_URL=url
-            )
-            bot = BotProcess(env, tmp_path / "bot.log")
-            try:
-                await _outage(fake, bot, proxy.cut, proxy.restore, DUE_BUT_AWAY)
-                counts = await asyncio.to_thread(_all_sent, url)
-            finally:
-                assert await bot.stop() == 0, bot.tail()
-                await proxy.cut()
-            assert counts[DeliveryState.SENT] == len(CHANNELS), bot.tail()
-            assert_exactly_once(discord_posts_per_delivery(fake), CHANNELS, bot.text())
-            assert "Traceback" not in bot.text(), bot.text()
-
-    run(main, timeout=4 * WAIT)
+async def test_postgresql_away_across_the_due_time(
+    postgres_schema: str,
+    discord: DiscordStandIn,
+    proxy: TcpProxy,
+    bot_process: StartBot,
+    tmp_path: Path,
+) -> None:
+    url = postgres_url_via(proxy.port, postgres_schema)
+    env = discord_env(discord, tmp_path / "data", CHANNELS, BRIEFBOT_AS_OF=AS_OF, DATABASE_URL=url)
+    bot = await bot_process(env, tmp_path / "bot.log")
+    await _outage(discord, bot, proxy.cut, proxy.restore, DUE_BUT_AWAY)
+    counts = await asyncio.to_thread(_all_sent, url)
+    assert await bot.stop() == 0, bot.tail()
+    assert counts[DeliveryState.SENT] == len(CHANNELS), bot.tail()
+    assert_exactly_once(discord_posts_per_delivery(discord), CHANNELS, bot.text())
+    assert "Traceback" not in bot.text(), bot.text()
 
 
-def test_sqlite_locked_across_the_due_time(tmp_path: Path) -> None:
+async def test_sqlite_locked_across_the_due_time(
+    discord: DiscordStandIn, bot_process: StartBot, tmp_path: Path
+) -> None:
     data = tmp_path / "data"
     database = data / "briefbot.sqlite3"
     holder: list[sqlite3.Connection] = []
@@ -104,18 +120,12 @@ def test_sqlite_locked_across_the_due_time(tmp_path: Path) -> None:
         connection.execute("COMMIT")
         connection.close()
 
-    async def main() -> None:
-        async with DiscordStandIn(token=TOKEN, channels=[(c, f"c{c}") for c in CHANNELS]) as fake:
-            env = discord_env(fake, data, CHANNELS, BRIEFBOT_AS_OF=AS_OF)
-            bot = BotProcess(env, tmp_path / "bot.log")
-            try:
-                await _outage(fake, bot, lock, unlock, "database is locked")
-                counts = await asyncio.to_thread(_all_sent, f"sqlite:///{database}")
-            finally:
-                assert await bot.stop() == 0, bot.tail()
-            assert counts[DeliveryState.SENT] == len(CHANNELS), bot.tail()
-            assert_exactly_once(discord_posts_per_delivery(fake), CHANNELS, bot.text())
-            assert "database is locked" in bot.text()
-            assert "Traceback" not in bot.text(), bot.text()
-
-    run(main, timeout=4 * WAIT)
+    env = discord_env(discord, data, CHANNELS, BRIEFBOT_AS_OF=AS_OF)
+    bot = await bot_process(env, tmp_path / "bot.log")
+    await _outage(discord, bot, lock, unlock, "database is locked")
+    counts = await asyncio.to_thread(_all_sent, f"sqlite:///{database}")
+    assert await bot.stop() == 0, bot.tail()
+    assert counts[DeliveryState.SENT] == len(CHANNELS), bot.tail()
+    assert_exactly_once(discord_posts_per_delivery(discord), CHANNELS, bot.text())
+    assert "database is locked" in bot.text()
+    assert "Traceback" not in bot.text(), bot.text()
