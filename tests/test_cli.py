@@ -1,40 +1,57 @@
-"""The command line end to end, in a subprocess, as a user runs it."""
+"""The command line as a user runs it: in-process through ``bot.cli.main`` for most tests,
+and a few end to end in a subprocess (``python -m bot``)."""
 
+import contextlib
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bot import cli, log
 from tests.conftest import ROOT
 
-SECRET_FREE_ENV = {
-    key: value
-    for key, value in os.environ.items()
-    if not key.startswith(
-        ("BRIEFBOT_", "DISCORD_", "SLACK_", "BRIEFS_DIR", "DATA_DIR", "LOG_LEVEL")
-    )
-}
+SETTINGS_PREFIXES = ("BRIEFBOT_", "DISCORD_", "SLACK_", "BRIEFS_DIR", "DATA_DIR", "LOG_LEVEL")
 
 
-def briefbot(
+@dataclass
+class Done:
+    """What a finished ``briefbot`` command left: its status and its output."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Briefbot = Callable[..., Done]
+
+
+def secret_free_env() -> dict[str, str]:
+    """This process's environment without any briefbot setting or platform secret."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIXES)}
+
+
+def briefbot_process(
     *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bot`` with a clean environment and a private data directory."""
-    full_env = {**SECRET_FREE_ENV, "COLUMNS": "100", **(env or {})}
-    return subprocess.run(
+) -> Done:
+    """Run ``python -m bot`` in a subprocess with a clean environment."""
+    done = subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        env=full_env,
+        env={**secret_free_env(), "COLUMNS": "100", **(env or {})},
         cwd=cwd or ROOT,
         timeout=60,
         check=False,
     )
+    return Done(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture
@@ -42,16 +59,64 @@ def data_env(tmp_path: Path) -> dict[str, str]:
     return {"DATA_DIR": str(tmp_path / "data")}
 
 
-def test_ask_prints_one_answer(data_env: dict[str, str]) -> None:
-    done = briefbot("ask", "/mous", "--as-of", "2017-04-28T09:00+03:00", env=data_env)
+@contextlib.contextmanager
+def restored_process_state() -> Iterator[None]:
+    """Undo what ``main()`` changes process-wide: the logging set-up and the environment."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    quiet = {name: logging.getLogger(name).level for name in log.QUIET_LIBRARIES}
+    environ = dict(os.environ)
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, old in quiet.items():
+            logging.getLogger(name).setLevel(old)
+        os.environ.clear()
+        os.environ.update(environ)
+
+
+@pytest.fixture
+def briefbot(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data_env: dict[str, str]
+) -> Briefbot:
+    """Run ``bot.cli.main`` in this process with a clean environment and a private data
+    directory (``env`` on top), from ``cwd`` (default: the project), reading ``stdin``;
+    the logging and the environment are as before once it returns."""
+
+    def run(
+        *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> Done:
+        with restored_process_state(), monkeypatch.context() as patch:
+            for key in list(os.environ):
+                if key.startswith(SETTINGS_PREFIXES):
+                    patch.delenv(key)
+            for key, value in {"COLUMNS": "100", **data_env, **(env or {})}.items():
+                patch.setenv(key, value)
+            patch.chdir(cwd or ROOT)
+            patch.setattr(sys, "stdin", io.StringIO(stdin))
+            capsys.readouterr()
+            try:
+                status = cli.main(list(args))
+            except SystemExit as leaving:  # argparse: --help, --version, a usage error
+                status = leaving.code if isinstance(leaving.code, int) else 1
+            out, err = capsys.readouterr()
+        return Done(status, out, err)
+
+    return run
+
+
+def test_ask_prints_one_answer(briefbot: Briefbot) -> None:
+    done = briefbot("ask", "/mous", "--as-of", "2017-04-28T09:00+03:00")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("29 memorandums of understanding")
     assert "as early as May 2017" in done.stdout
     assert "Ecotourism" in done.stdout
 
 
-def test_ask_json(data_env: dict[str, str]) -> None:
-    done = briefbot("ask", "/next-meeting", "--as-of", "2017-04-28", "--json", env=data_env)
+def test_ask_json(briefbot: Briefbot) -> None:
+    done = briefbot("ask", "/next-meeting", "--as-of", "2017-04-28", "--json")
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
     assert reply["command"] == "/next-meeting"
@@ -64,21 +129,21 @@ def test_ask_json(data_env: dict[str, str]) -> None:
     assert any(ref["url"] for source in reply["sources"] for ref in source["external"])
 
 
-def test_ask_with_sources(data_env: dict[str, str]) -> None:
-    done = briefbot("ask", "/mous area:energy", "--sources", "--as-of", "2017-04-28", env=data_env)
+def test_ask_with_sources(briefbot: Briefbot) -> None:
+    done = briefbot("ask", "/mous area:energy", "--sources", "--as-of", "2017-04-28")
     assert done.returncode == 0, done.stderr
     assert "Sources:" in done.stdout
     assert "“cooperation over energy”" in done.stdout
 
 
-def test_as_of_from_the_environment(data_env: dict[str, str]) -> None:
-    done = briefbot("ask", "/next-meeting", env={**data_env, "BRIEFBOT_AS_OF": "2019-01-01"})
+def test_as_of_from_the_environment(briefbot: Briefbot) -> None:
+    done = briefbot("ask", "/next-meeting", env={"BRIEFBOT_AS_OF": "2019-01-01"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Nothing upcoming")
 
 
-def test_ask_unknown_option_is_a_clear_error(data_env: dict[str, str]) -> None:
-    done = briefbot("ask", "/mous colour:red", env=data_env)
+def test_ask_unknown_option_is_a_clear_error(briefbot: Briefbot) -> None:
+    done = briefbot("ask", "/mous colour:red")
     assert done.returncode == 1
     assert done.stderr.strip() == "briefbot: /mous has no option 'colour'; it takes: brief, area"
     assert done.stdout == ""
@@ -107,43 +172,41 @@ def test_ask_unknown_option_is_a_clear_error(data_env: dict[str, str]) -> None:
         ),
     ],
 )
-def test_malformed_setting_exits_2(
-    data_env: dict[str, str], env: dict[str, str], message: str
-) -> None:
-    done = briefbot("ask", "/summit", env={**data_env, **env})
+def test_malformed_setting_exits_2(briefbot: Briefbot, env: dict[str, str], message: str) -> None:
+    done = briefbot("ask", "/summit", env=env)
     assert done.returncode == 2
     assert done.stderr.startswith(f"briefbot: {message}")
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_setting_from_env_file(tmp_path: Path, data_env: dict[str, str]) -> None:
+def test_setting_from_env_file(briefbot: Briefbot, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("BRIEFBOT_SPEED=-3\n", encoding="utf-8")
-    done = briefbot("ask", "/summit", env=data_env, cwd=tmp_path)
+    done = briefbot("ask", "/summit", cwd=tmp_path)
     assert done.returncode == 2
     assert "setting BRIEFBOT_SPEED (from .env): must be a finite number of 0 or more" in done.stderr
 
 
-def test_command_line_flag_is_named(data_env: dict[str, str]) -> None:
-    done = briefbot("ask", "/summit", "--as-of", "soon", env=data_env)
+def test_command_line_flag_is_named(briefbot: Briefbot) -> None:
+    done = briefbot("ask", "/summit", "--as-of", "soon")
     assert done.returncode == 2
     assert "setting BRIEFBOT_AS_OF (from the command line)" in done.stderr
 
 
-def test_check_passes_on_the_shipped_briefs(data_env: dict[str, str]) -> None:
-    done = briefbot("check", env=data_env)
+def test_check_passes_on_the_shipped_briefs(briefbot: Briefbot) -> None:
+    done = briefbot("check")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 brief in briefs: all good" in done.stderr
 
 
 def test_check_lists_each_problem(
-    brief_copy: Callable[..., Path], data_env: dict[str, str], tmp_path: Path
+    briefbot: Briefbot, brief_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
     briefs = brief_copy(
         ('"cooperation over energy",', '"cooperation over nuclear energy",'),
         ('time_zone = "Europe/Berlin"', 'time_zone = "Europe/Hamberg"'),
     )
-    done = briefbot("check", "--briefs", "briefs", env=data_env, cwd=tmp_path)
+    done = briefbot("check", "--briefs", "briefs", cwd=tmp_path)
     assert done.returncode == 1
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1, "a schema error stops the quote check for that brief"
@@ -152,7 +215,7 @@ def test_check_lists_each_problem(
     assert "1 problem in briefs" in done.stderr
 
     briefs = brief_copy(('"cooperation over energy",', '"cooperation over nuclear energy",'))
-    done = briefbot("check", "--briefs", str(briefs), env=data_env, cwd=tmp_path)
+    done = briefbot("check", "--briefs", str(briefs), cwd=tmp_path)
     assert done.returncode == 1
     assert done.stdout.strip().endswith(
         "mous.areas[1].quotes[0]: quote not found in seeds/russia-japan-summit-2017.txt"
@@ -161,10 +224,10 @@ def test_check_lists_each_problem(
 
 
 def test_run_refuses_a_broken_brief(
-    brief_copy: Callable[..., Path], data_env: dict[str, str], tmp_path: Path
+    briefbot: Briefbot, brief_copy: Callable[..., Path], tmp_path: Path
 ) -> None:
     briefs = brief_copy(("end = 2017-07-08", "end = 2017-07-01"))
-    done = briefbot("run", "--briefs", str(briefs), env=data_env, cwd=tmp_path)
+    done = briefbot("run", "--briefs", str(briefs), cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("briefbot: cannot start: 1 problem in the briefs")
     assert "events[0]: end (2017-07-01) is before start (2017-07-07)" in done.stderr
@@ -175,7 +238,7 @@ def test_console_through_standard_input(data_env: dict[str, str]) -> None:
     typed = (
         "/help\n/summit\n/sources\n/mous area:nuclear\n/weather\n/next-meeting\n/quit\n/summit\n"
     )
-    done = briefbot("console", "--as-of", "2017-04-28", stdin=typed, env=data_env)
+    done = briefbot_process("console", "--as-of", "2017-04-28", stdin=typed, env=data_env)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "local console" in out
@@ -190,7 +253,7 @@ def test_console_through_standard_input(data_env: dict[str, str]) -> None:
 
 
 def test_run_without_tokens_is_the_console(data_env: dict[str, str]) -> None:
-    done = briefbot(stdin="/mous\n", env=data_env)
+    done = briefbot_process(stdin="/mous\n", env=data_env)
     assert done.returncode == 0, done.stderr
     assert "no platform token is configured" in done.stderr
     assert "running the local console" in done.stderr
@@ -201,15 +264,34 @@ def test_run_without_tokens_is_the_console(data_env: dict[str, str]) -> None:
     assert (Path(data_env["DATA_DIR"])).is_dir()
 
 
-def test_version_and_help() -> None:
-    assert briefbot("--version").stdout.startswith("briefbot ")
+def test_readme_sample_answer_in_a_subprocess(data_env: dict[str, str]) -> None:
+    """``briefbot ask`` as the README shows it, output and all, through ``python -m bot``."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    typed = "$ briefbot ask /mous --as-of 2017-04-28\n"
+    sample = readme[readme.index(typed) + len(typed) :].split("```", 1)[0]
+    done = briefbot_process("ask", "/mous", "--as-of", "2017-04-28", env=data_env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == sample
+    assert done.stderr == ""
+
+
+def test_version_in_a_subprocess() -> None:
+    done = briefbot_process("--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("briefbot ")
+
+
+def test_version_and_help(briefbot: Briefbot) -> None:
+    version = briefbot("--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("briefbot ")
     helped = briefbot("--help")
     assert helped.returncode == 0
     for name in ("run", "console", "ask", "check"):
         assert name in helped.stdout
 
 
-def test_unknown_cli_option_exits_2() -> None:
+def test_unknown_cli_option_exits_2(briefbot: Briefbot) -> None:
     done = briefbot("ask", "/summit", "--colour")
     assert done.returncode == 2
     assert "unrecognized arguments: --colour" in done.stderr
@@ -236,10 +318,8 @@ def test_unknown_cli_option_exits_2() -> None:
         ),
     ],
 )
-def test_malformed_discord_setting(
-    data_env: dict[str, str], env: dict[str, str], message: str
-) -> None:
-    done = briefbot("run", env={**data_env, **env})
+def test_malformed_discord_setting(briefbot: Briefbot, env: dict[str, str], message: str) -> None:
+    done = briefbot("run", env=env)
     assert done.returncode == 2
     assert done.stderr.startswith(f"briefbot: {message}")
     token = env.get("DISCORD_TOKEN")
@@ -247,14 +327,14 @@ def test_malformed_discord_setting(
         assert token.split()[-1] not in done.stderr, "the secret is never echoed"
 
 
-def test_sync_without_a_token(data_env: dict[str, str]) -> None:
-    done = briefbot("sync", env=data_env)
+def test_sync_without_a_token(briefbot: Briefbot) -> None:
+    done = briefbot("sync")
     assert done.returncode == 2
     assert "sync needs DISCORD_TOKEN" in done.stderr
 
 
 def test_demo_replays_answers_then_reminders_in_order(data_env: dict[str, str]) -> None:
-    done = briefbot("demo", "--seconds", "4", env=data_env)
+    done = briefbot_process("demo", "--seconds", "4", env=data_env)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     marks = [
@@ -279,8 +359,8 @@ def test_demo_replays_answers_then_reminders_in_order(data_env: dict[str, str]) 
     assert not (Path(data_env["DATA_DIR"]) / "briefbot.sqlite3").exists(), "leaves nothing behind"
 
 
-def test_schedule_lists_upcoming_reminders(data_env: dict[str, str]) -> None:
-    env = {**data_env, "REMINDER_CHANNEL_IDS": "123456789012345678"}
+def test_schedule_lists_upcoming_reminders(briefbot: Briefbot) -> None:
+    env = {"REMINDER_CHANNEL_IDS": "123456789012345678"}
     done = briefbot("schedule", "--as-of", "2017-07-01", "--json", env=env)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -318,17 +398,15 @@ def test_schedule_lists_upcoming_reminders(data_env: dict[str, str]) -> None:
         ({"DATABASE_URL": "ledger.db"}, "setting DATABASE_URL (from the environment): must be a"),
     ],
 )
-def test_malformed_reminder_setting(
-    data_env: dict[str, str], env: dict[str, str], message: str
-) -> None:
-    done = briefbot("schedule", env={**data_env, **env})
+def test_malformed_reminder_setting(briefbot: Briefbot, env: dict[str, str], message: str) -> None:
+    done = briefbot("schedule", env=env)
     assert done.returncode == 2
     assert done.stderr.startswith(f"briefbot: {message}")
 
 
-def test_unreachable_database_is_one_clear_error(data_env: dict[str, str]) -> None:
+def test_unreachable_database_is_one_clear_error(briefbot: Briefbot) -> None:
     url = "postgresql+psycopg://briefbot:s3cret@127.0.0.1:1/briefbot"
-    done = briefbot("schedule", env={**data_env, "DATABASE_URL": url})
+    done = briefbot("schedule", env={"DATABASE_URL": url})
     assert done.returncode == 1
     assert done.stderr.startswith("briefbot: ")
     assert "127.0.0.1:1" in done.stderr
@@ -369,10 +447,8 @@ def test_unreachable_database_is_one_clear_error(data_env: dict[str, str]) -> No
         ),
     ],
 )
-def test_malformed_slack_setting(
-    data_env: dict[str, str], env: dict[str, str], message: str
-) -> None:
-    done = briefbot("run", env={**data_env, **env})
+def test_malformed_slack_setting(briefbot: Briefbot, env: dict[str, str], message: str) -> None:
+    done = briefbot("run", env=env)
     assert done.returncode == 2
     assert done.stderr.startswith(f"briefbot: {message}")
     assert "xoxp-user-token" not in done.stderr
