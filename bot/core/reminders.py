@@ -190,3 +190,12 @@ def reminder_reply(reminder: Reminder, brief: Brief, now: datetime, *, late: boo
         brief_id=brief.id,
         options=(("event", event.id),),
     )
+
+
+def reminder_name(library: Library, reminder_id: str) -> str:
+    """``G20 leaders' summit, 7d before`` for ``g20-hamburg-2017:7d``: no internal id shown."""
+    event_id, _, label = reminder_id.rpartition(":")
+    name = next((e.name for _, e in library.events() if e.id == event_id), None)
+    if name is None:
+        return "a removed event"
+    return f"{name}, {label} before"

@@ -3,7 +3,8 @@
 A reply is made of plain strings plus two kinds of live values, ``Moment`` (a
 date or time span) and ``Countdown`` (how far away it is). Each carries its
 plain-text words, computed by the core, and the aware datetimes a platform
-needs to render it in the reader's own time zone instead.
+needs to render it in the reader's own time zone instead. A ``ChannelRef``
+names a chat channel, which its own platform shows as a link.
 """
 
 import enum
@@ -53,7 +54,16 @@ class Countdown:
     live: bool = True
 
 
-Segment = str | Moment | Countdown
+@dataclass(frozen=True)
+class ChannelRef:
+    """A chat channel, linked where its own platform can show it (``<#id>``), else ``words``."""
+
+    platform: str
+    channel_id: str
+    words: str
+
+
+Segment = str | Moment | Countdown | ChannelRef
 Line = tuple[Segment, ...]
 
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.plaintext import render
-from bot.core.reply import Countdown, Line, Moment, Reply, plain
+from bot.core.reply import ChannelRef, Countdown, Line, Moment, Reply, plain
 
 
 def _segments(segments: Line) -> list[Any]:
@@ -22,6 +22,8 @@ def _segments(segments: Line) -> list[Any]:
             )
         elif isinstance(segment, Countdown):
             out.append({"countdown": segment.words, "target": segment.target.isoformat()})
+        elif isinstance(segment, ChannelRef):
+            out.append({"channel": segment.words, "platform": segment.platform})
         else:
             out.append(segment)
     return out

@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 
 from bot.core.library import Library
-from bot.core.reminders import Reminder, parse_offsets, plan, reminder_reply
+from bot.core.reminders import Reminder, parse_offsets, plan, reminder_name, reminder_reply
 from bot.core.reply import Reply
 from bot.delivery.ledger import DeliveryKey
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.posting import PostFailed, SearchBlind
 from bot.platforms.discord.client import BriefBot
 from bot.platforms.discord.poster import DiscordPoster
-from bot.platforms.discord.reminders import reminder_name
 from bot.runtime import Runtime
 from standins.discord_permissions import READ_MESSAGE_HISTORY, VIEW_CHANNEL
 from standins.discord_standin import DiscordStandIn

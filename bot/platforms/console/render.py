@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.core.reply import Countdown, Line, Moment, Reply
+from bot.core.reply import ChannelRef, Countdown, Line, Moment, Reply
 
 if TYPE_CHECKING:
     from bot.delivery.report import ScheduleReport
@@ -22,6 +22,8 @@ def _line(segments: Line) -> Text:
             text.append(segment.words, style="bold")
         elif isinstance(segment, Countdown):
             text.append(segment.words, style="magenta")
+        elif isinstance(segment, ChannelRef):
+            text.append(segment.words, style="cyan")
         else:
             text.append(segment)
     return text

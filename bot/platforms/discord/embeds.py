@@ -11,7 +11,16 @@ from dataclasses import dataclass
 import discord
 from discord.utils import escape_markdown
 
-from bot.core.reply import Countdown, Direction, Line, Moment, Reply, Source
+from bot.core.reply import (
+    ChannelRef,
+    Countdown,
+    Direction,
+    Line,
+    Moment,
+    Reply,
+    Segment,
+    Source,
+)
 
 TITLE = 256
 DESCRIPTION = 4096
@@ -40,8 +49,10 @@ def timestamp(unix: int, style: str) -> str:
     return f"<t:{unix}:{style}>"
 
 
-def segment_text(segment: str | Moment | Countdown) -> str:
+def segment_text(segment: Segment) -> str:
     """One piece of a line in Discord markdown."""
+    if isinstance(segment, ChannelRef):
+        return channel_text(segment)
     if isinstance(segment, Moment):
         if not segment.is_timed:
             return segment.words
@@ -52,6 +63,13 @@ def segment_text(segment: str | Moment | Countdown) -> str:
     if isinstance(segment, Countdown):
         return countdown_text(segment)
     return escape_markdown(segment)
+
+
+def channel_text(channel: ChannelRef) -> str:
+    """A Discord channel as a link every reader sees by name; another platform's by its words."""
+    if channel.platform == "discord" and channel.channel_id.isdigit():
+        return f"<#{channel.channel_id}>"
+    return escape_markdown(channel.words)
 
 
 def countdown_text(countdown: Countdown) -> str:

@@ -6,11 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.utils import escape_markdown
 
-from bot.core.library import Library
-from bot.delivery.ledger import SubscriptionSource, SubscriptionState
-from bot.platforms.discord.embeds import Field, pack, timestamp
+from bot.delivery.ledger import SubscriptionSource
+from bot.delivery.listing import SHOWN, reminders_reply
+from bot.platforms.discord.embeds import reply_embeds, timestamp
 from bot.platforms.discord.permissions import admin_warning
 from bot.platforms.discord.replies import content
 
@@ -18,18 +17,8 @@ if TYPE_CHECKING:
     from bot.platforms.discord.client import BriefBot
 
 Interaction = discord.Interaction[Any]
-SHOWN = 10
 COLOUR = discord.Colour(0x3A8F5C)
 IN_A_SERVER = "Use /reminders in a server channel: reminders are posted in server channels."
-
-
-def reminder_name(library: Library, reminder_id: str) -> str:
-    """``G20 leaders' summit, 7d before`` for ``g20-hamburg-2017:7d``: no internal id shown."""
-    event_id, _, label = reminder_id.rpartition(":")
-    name = next((e.name for _, e in library.events() if e.id == event_id), None)
-    if name is None:
-        return "a removed event"
-    return f"{escape_markdown(name)}, {label} before"
 
 
 def _bot(interaction: Interaction) -> "BriefBot":
@@ -137,33 +126,10 @@ async def show(interaction: Interaction) -> None:
     deliveries = await asyncio.to_thread(
         bot.ledger.deliveries, platform="discord", channel_ids=mine, limit=SHOWN
     )
-    channels = [
-        f"<#{s.channel_id}> \u00b7 "
-        + ("active" if s.state == SubscriptionState.ACTIVE else f"**broken**: {s.reason}")
-        + (" (from settings)" if s.source != SubscriptionSource.COMMAND else "")
-        for s in subscriptions
-    ] or ["None: `/reminders subscribe` in a channel to start."]
-    ahead = bot.scheduler.upcoming()[:SHOWN] if bot.scheduler else []
-    planned = [
-        f"{timestamp(int(r.due_at.timestamp()), 'f')} \u00b7 {r.event.name} \u00b7 "
-        f"{r.offset.label} before"
-        for r in ahead
-    ] or ["Nothing ahead."]
-    recent = [
-        f"{timestamp(int(d.updated_at.timestamp()), 'R')} \u00b7 "
-        f"{reminder_name(bot.runtime.library, d.key.reminder_id)} \u2192 "
-        f"<#{d.key.channel_id}> \u00b7 {d.state.value}"
-        + (" (late)" if d.late else "")
-        + (f": {d.error}" if d.error and d.state.value != "sent" else "")
-        for d in deliveries
-    ] or ["None yet."]
-    fields = [
-        Field("Channels", "\n".join(channels)),
-        Field(f"Upcoming reminders (to {len(mine)} channel(s))", "\n".join(planned)),
-        Field("Recent deliveries", "\n".join(recent)),
-    ]
+    ahead = bot.scheduler.upcoming() if bot.scheduler else []
+    reply = reminders_reply(bot.runtime.library, ahead, subscriptions, deliveries)
     await interaction.response.send_message(
-        embeds=pack("Reminders", "", fields, "", COLOUR),
+        embeds=reply_embeds(reply),
         ephemeral=True,
         allowed_mentions=discord.AllowedMentions.none(),
     )

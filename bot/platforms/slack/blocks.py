@@ -10,7 +10,7 @@ URL that came from a brief.
 from collections.abc import Iterable
 from typing import Any
 
-from bot.core.reply import Countdown, Line, Moment, Reply, Source
+from bot.core.reply import ChannelRef, Countdown, Line, Moment, Reply, Segment, Source
 
 BLOCKS = 50
 SECTION_TEXT = 3000
@@ -33,8 +33,12 @@ def fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - len(CUT)].rstrip() + CUT
 
 
-def segment_text(segment: str | Moment | Countdown) -> str:
+def segment_text(segment: Segment) -> str:
     """One piece of a line in Slack mrkdwn."""
+    if isinstance(segment, ChannelRef):
+        if segment.platform == "slack" and segment.channel_id.isalnum():
+            return f"<#{segment.channel_id}>"
+        return escape(segment.words)
     if isinstance(segment, Moment):
         if not segment.is_timed:
             return escape(segment.words)

@@ -13,10 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.answers import answer
 from bot.core.commands import COMMANDS, Invocation, UsageError, parse
 from bot.core.library import UnknownChoice
-from bot.delivery.ledger import SubscriptionSource, SubscriptionState
+from bot.core.reply import Reply
+from bot.delivery.ledger import SubscriptionSource
+from bot.delivery.listing import SHOWN, reminders_reply
 from bot.platforms.cache import this_minute
 from bot.platforms.slack.blocks import (
     SOURCES_ACTION,
+    fallback_text,
+    reply_blocks,
     sources_blocks,
 )
 
@@ -159,35 +163,14 @@ async def reminders_command(
             else f"<#{channel}> was not subscribed to reminders."
         )
     else:
-        await ack(text=await reminders_listing(platform))
+        listing = await reminders_listing(platform)
+        await ack(text=fallback_text(listing), blocks=reply_blocks(listing))
 
 
-def _when(instant: datetime) -> str:
-    fallback = f"{instant:%Y-%m-%d %H:%M} UTC"
-    return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
-async def reminders_listing(platform: "SlackPlatform") -> str:
-    """Channels, upcoming reminders and recent deliveries, as mrkdwn."""
+async def reminders_listing(platform: "SlackPlatform") -> Reply:
+    """Channels, upcoming reminders and recent deliveries: the shared listing."""
     ledger = platform.ledger
     subscriptions = await asyncio.to_thread(ledger.subscriptions, platform="slack")
-    deliveries = await asyncio.to_thread(ledger.deliveries, platform="slack", limit=10)
-    ahead = platform.scheduler.upcoming()[:10] if platform.scheduler else []
-    lines = ["*Channels*"]
-    lines += [
-        f"<#{s.channel_id}> · "
-        + ("active" if s.state == SubscriptionState.ACTIVE else f"*broken*: {s.reason}")
-        for s in subscriptions
-    ] or ["None: `/reminders subscribe` in a channel to start."]
-    lines.append("*Upcoming reminders*")
-    lines += [f"{_when(r.due_at)} · {r.event.name} · {r.offset.label} before" for r in ahead] or [
-        "Nothing ahead."
-    ]
-    lines.append("*Recent deliveries*")
-    lines += [
-        f"{d.key.reminder_id} → <#{d.key.channel_id}> · {d.state.value}"
-        + (" (late)" if d.late else "")
-        + (f": {d.error}" if d.error and d.state.value != "sent" else "")
-        for d in deliveries
-    ] or ["None yet."]
-    return "\n".join(lines)
+    deliveries = await asyncio.to_thread(ledger.deliveries, platform="slack", limit=SHOWN)
+    ahead = platform.scheduler.upcoming() if platform.scheduler else []
+    return reminders_reply(platform.runtime.library, ahead, subscriptions, deliveries)
