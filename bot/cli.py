@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,28 +27,50 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common(*, after_command: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name.
+
+    After the command's name they default to "not given" (``SUPPRESS``), so that
+    ``briefbot --env-file F run`` keeps the value given before ``run``.
+    """
+    unset: object = argparse.SUPPRESS
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--briefs", metavar="DIR", help="read briefs from DIR (BRIEFS_DIR)")
+    common.add_argument(
+        "--briefs",
+        metavar="DIR",
+        default=unset if after_command else None,
+        help="read briefs from DIR (BRIEFS_DIR)",
+    )
     common.add_argument(
         "--as-of",
         metavar="ISO8601",
+        default=unset if after_command else None,
         help="pin 'now' to this instant, e.g. 2017-04-28T09:00+03:00 (BRIEFBOT_AS_OF)",
     )
     common.add_argument(
         "--speed",
         metavar="N",
+        default=unset if after_command else None,
         help="let pinned time run N times faster than real time (BRIEFBOT_SPEED)",
     )
     common.add_argument(
-        "--env-file", metavar="FILE", default=".env", help="read settings from FILE (default: .env)"
+        "--env-file",
+        metavar="FILE",
+        default=unset if after_command else ".env",
+        help="read settings from FILE (default: .env)",
     )
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    top = _common(after_command=False)
+    common = _common(after_command=True)
 
     parser = argparse.ArgumentParser(
         prog="briefbot",
         description="A briefing bot: answers /summit, /mous and /next-meeting from checked briefs.",
         epilog="With no command, briefbot runs the bot (the local console when no token is set).",
-        parents=[common],
+        parents=[top],
     )
     parser.add_argument("--version", action="version", version=f"briefbot {__version__}")
     commands = parser.add_subparsers(dest="action", metavar="COMMAND")
@@ -100,8 +123,18 @@ class _Fail(Exception):
         super().__init__(message)
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 (an exit per outcome)
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # here, where a reader that went away can be told apart
+    except BrokenPipeError:  # the reader went away (``briefbot ask … | head``): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:  # noqa: PLR0911 (an exit per outcome)
     args = _parser().parse_args(argv)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
