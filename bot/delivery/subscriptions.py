@@ -10,6 +10,7 @@ log = logging.getLogger(__name__)
 
 SETTINGS = SubscriptionSource.SETTINGS
 COMMAND = SubscriptionSource.COMMAND
+LISTED = 20  # more channels than this are logged as a count
 
 
 def sync_settings_channels(
@@ -22,17 +23,15 @@ def sync_settings_channels(
     it again by command, so a channel that refuses posts is not knocked on at
     every start.
     """
-    known = {s.channel_id for s in ledger.subscriptions(platform=platform)}
-    for channel in channel_ids:
-        if channel in known:
-            continue
-        if ledger.subscribe(platform, channel, guild_id=None, source=SETTINGS, now=now):
-            log.info("%s channel %s subscribed to reminders (from the settings)", platform, channel)
-    for subscription in ledger.subscriptions(platform=platform):
-        if subscription.source == SETTINGS and subscription.channel_id not in channel_ids:
-            ledger.unsubscribe(platform, subscription.channel_id)
-            log.info(
-                "%s channel %s unsubscribed: no longer in the settings",
-                platform,
-                subscription.channel_id,
-            )
+    added, dropped = ledger.sync_named(platform, channel_ids, now=now)
+    _report(platform, added, "subscribed to reminders (from the settings)")
+    _report(platform, dropped, "unsubscribed: no longer in the settings")
+
+
+def _report(platform: str, channels: list[str], what: str) -> None:
+    """One line per channel, or one line in all when there are many."""
+    if len(channels) > LISTED:
+        log.info("%d %s channels %s", len(channels), platform, what)
+        return
+    for channel in channels:
+        log.info("%s channel %s %s", platform, channel, what)

@@ -1,10 +1,10 @@
 """The channels subscribed to reminders, and what the bot cannot do in each."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,29 @@ class Subscriptions(Store):
             except IntegrityError:
                 continue  # subscribed meanwhile: update it instead
         raise LedgerError(f"cannot subscribe {platform} channel {channel_id}")
+
+    def sync_named(
+        self, platform: str, channel_ids: Collection[str], *, now: datetime
+    ) -> tuple[list[str], list[str]]:
+        """Make the settings' subscriptions of ``platform`` exactly ``channel_ids``.
+
+        Subscribes each named channel not yet known (a known one, even broken or
+        subscribed by command, is left as it is) and forgets settings subscriptions
+        no longer named. One transaction, a few statements however many channels.
+        Returns (subscribed, unsubscribed).
+        """
+        check_id("platform", platform, PLATFORM_LENGTH)
+        named = set(channel_ids)
+        for channel in named:
+            check_id("channel_id", channel, CHANNEL_ID_LENGTH)
+        require_aware(now=now)
+        for _ in range(CLAIM_ROUNDS):
+            try:
+                with self._write() as session:
+                    return _sync_named_once(session, platform, named, now)
+            except IntegrityError:
+                continue  # another process subscribed some meanwhile: look again
+        raise LedgerError(f"cannot bring the {platform} channels in step with the settings")
 
     def unsubscribe(self, platform: str, channel_id: str) -> bool:
         """Forget a channel's subscription; True if it existed."""
@@ -168,3 +191,50 @@ def _subscribe_once(session: Session, wanted: Subscription) -> bool:
 
 def _subscription_is(platform: str, channel_id: str) -> ColumnElement[bool]:
     return and_(Subscription.platform == platform, Subscription.channel_id == channel_id)
+
+
+_BATCH = 500  # rows per statement: within every database's limit on bound parameters
+
+
+def _sync_named_once(
+    session: Session, platform: str, named: set[str], now: datetime
+) -> tuple[list[str], list[str]]:
+    rows = session.execute(
+        select(Subscription.channel_id, Subscription.source).where(
+            Subscription.platform == platform
+        )
+    ).all()
+    known = {str(channel): source for channel, source in rows}
+    added = sorted(named - set(known))
+    dropped = sorted(
+        channel
+        for channel, source in known.items()
+        if source == SubscriptionSource.SETTINGS and channel not in named
+    )
+    for start in range(0, len(added), _BATCH):
+        session.execute(
+            insert(Subscription),
+            [
+                {
+                    "platform": platform,
+                    "channel_id": channel,
+                    "guild_id": None,
+                    "source": SubscriptionSource.SETTINGS,
+                    "state": SubscriptionState.ACTIVE,
+                    "reason": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for channel in added[start : start + _BATCH]
+            ],
+        )
+    for start in range(0, len(dropped), _BATCH):
+        session.execute(
+            delete(Subscription)
+            .where(
+                Subscription.platform == platform,
+                Subscription.channel_id.in_(dropped[start : start + _BATCH]),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return added, dropped
