@@ -453,8 +453,9 @@ class ReminderScheduler:
                 reason,
             )
 
-    async def _missed_in(self, key: DeliveryKey, reminder: Reminder, why: str) -> None:
-        changed = await asyncio.to_thread(
+    async def _mark_missed(self, key: DeliveryKey, reminder: Reminder, why: str) -> bool:
+        """Record ``key`` as missed unless it is settled; True if the ledger changed."""
+        return await asyncio.to_thread(
             self.ledger.mark_missed,
             key,
             event_id=reminder.event.id,
@@ -462,7 +463,9 @@ class ReminderScheduler:
             now=self.now_real(),
             reason=why,
         )
-        if changed:
+
+    async def _missed_in(self, key: DeliveryKey, reminder: Reminder, why: str) -> None:
+        if await self._mark_missed(key, reminder, why):
             log.warning(
                 "reminder %s (due %s) missed in %s:%s: %s; not posted, to avoid a flood",
                 reminder.id,
@@ -481,14 +484,7 @@ class ReminderScheduler:
                 if channel in settled:
                     continue
                 key = DeliveryKey(reminder.id, platform, channel)
-                changed += await asyncio.to_thread(
-                    self.ledger.mark_missed,
-                    key,
-                    event_id=reminder.event.id,
-                    due_at=reminder.due_at,
-                    now=self.now_real(),
-                    reason=why,
-                )
+                changed += await self._mark_missed(key, reminder, why)
         if changed:
             log.warning(
                 "reminder %s (due %s) missed in %d channel(s): %s; not posted, to avoid a flood",
