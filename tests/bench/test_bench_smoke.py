@@ -1,4 +1,8 @@
-"""The benchmark suite runs in quick mode and reports every benchmark. No timing is asserted."""
+"""The benchmark suite runs in quick mode and reports every benchmark. No timing is asserted.
+
+Marked ``bench``: the default test command leaves it out, and ``.ci/run`` runs it on
+its own afterwards, with a budget that holds on a loaded machine.
+"""
 
 import json
 import math
@@ -24,7 +28,12 @@ def is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-@pytest.mark.timeout(180)
+BUDGET = 900  # seconds: the quick suite takes under a minute on an idle machine
+
+pytestmark = pytest.mark.bench
+
+
+@pytest.mark.timeout(BUDGET + 60)
 def test_quick_suite_runs_and_reports_every_benchmark(tmp_path: Path) -> None:
     results, section = tmp_path / "bench.json", tmp_path / "bench.md"
     command = ["-m", "bench", "--quick", "--json", str(results), "--markdown", str(section)]
@@ -33,7 +42,7 @@ def test_quick_suite_runs_and_reports_every_benchmark(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=BUDGET,
         check=False,
     )
     output = completed.stdout + completed.stderr
