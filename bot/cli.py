@@ -12,6 +12,7 @@ from rich.console import Console
 
 from bot import __version__, app, log
 from bot.core.answers import answer
+from bot.core.calendar import calendar_feed
 from bot.core.commands import UsageError, parse
 from bot.core.library import UnknownChoice
 from bot.core.loading import check_briefs
@@ -92,6 +93,15 @@ def _parser() -> argparse.ArgumentParser:
         "schedule", parents=[common], help="show upcoming reminders and recent deliveries"
     )
     schedule.add_argument("--json", action="store_true", help="print one JSON object")
+    calendar = commands.add_parser(
+        "calendar",
+        parents=[common],
+        help="write the events ahead (or all) as an iCalendar (.ics) file",
+    )
+    calendar.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    calendar.add_argument(
+        "--all", action="store_true", dest="all_events", help="every event, past ones too"
+    )
     demo = commands.add_parser(
         "demo", parents=[common], help="replay the newest brief at high speed in the console"
     )
@@ -175,6 +185,8 @@ def _act(action: str, args: argparse.Namespace, runtime: Runtime) -> int:
         return _sync(runtime)
     if action == "schedule":
         return _schedule(runtime, as_json=args.json)
+    if action == "calendar":
+        return _calendar(runtime, out=args.out, all_events=args.all_events)
     console = Console(highlight=False)
     if action == "demo":
         from bot.demo import run_demo
@@ -231,6 +243,30 @@ def _schedule(runtime: Runtime, *, as_json: bool) -> int:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         Console(highlight=False).print(*schedule_tables(report))
+    return EXIT_OK
+
+
+def _calendar(runtime: Runtime, *, out: str | None, all_events: bool) -> int:
+    now = runtime.clock.now()
+    feed = calendar_feed(runtime.library, now, all_events=all_events)
+    if out is None:
+        sys.stdout.flush()
+        binary = getattr(sys.stdout, "buffer", None)  # None: replaced by a text-only stream
+        if binary is None:
+            sys.stdout.write(feed.body.decode("utf-8"))
+        else:
+            binary.write(feed.body)
+        return EXIT_OK
+    target = Path(out)
+    if target.is_dir():
+        raise _Fail(EXIT_USAGE, f"--out: {out} is a directory; name a file, e.g. briefbot.ics")
+    try:
+        target.write_bytes(feed.body)
+    except OSError as error:
+        raise _Fail(EXIT_FAILED, f"--out: cannot write {out}: {error.strerror or error}") from None
+    which = "" if all_events else f" ahead of {now:%Y-%m-%d %H:%M} UTC"
+    noun = "event" if feed.events == 1 else "events"
+    print(f"wrote {feed.events} {noun}{which} to {out}", file=sys.stderr)
     return EXIT_OK
 
 

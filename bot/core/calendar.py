@@ -60,6 +60,8 @@ class CalendarFeed:
     """A generated feed: its bytes, and what an HTTP server sends with them."""
 
     body: bytes
+    events: int
+    """How many VEVENTs it holds."""
     etag: str
     last_modified: datetime
     """When the feed's content last changed (UTC): a brief's revision or an event passing."""
@@ -130,7 +132,7 @@ def calendar_feed(
             for event in brief.events
             if status(event, now) is Status.PAST
         )
-    return CalendarFeed(body, etag(body), max(changes, default=_epoch()))
+    return CalendarFeed(body, len(chosen), etag(body), max(changes, default=_epoch()))
 
 
 def calendar_bytes(
