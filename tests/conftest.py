@@ -19,14 +19,6 @@ settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``bench`` marker of the benchmark smoke test."""
-    config.addinivalue_line(
-        "markers",
-        "bench: runs the benchmark suite; left out of the test command, run on its own by .ci/run",
-    )
-
-
 ROOT = Path(__file__).resolve().parent.parent
 BRIEFS = ROOT / "briefs"
 SEEDS = ROOT / "seeds"
