@@ -109,8 +109,12 @@ class Reminder:
 
 
 def at_local(day: date, hour: time, zone: ZoneInfo) -> datetime:
-    """``hour`` on ``day`` in ``zone``, in UTC; a time skipped by DST moves forward past the gap."""
-    return datetime.combine(day, hour).replace(tzinfo=zone).astimezone(UTC)
+    """``hour`` on ``day`` in ``zone``, in UTC; a time skipped by DST moves forward past the gap.
+
+    A repeated time (clocks going back) is its first occurrence. ``fold`` is set to 0
+    whatever ``hour`` says: with fold 1, a skipped time would move backwards instead.
+    """
+    return datetime.combine(day, hour.replace(fold=0)).replace(tzinfo=zone).astimezone(UTC)
 
 
 def due_time(event: Event, offset: Offset, all_day_at: time) -> datetime:

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.dates import exists_locally
@@ -104,6 +104,8 @@ def test_bad_offsets(text: str, message: str) -> None:
     days=st.integers(min_value=0, max_value=3),
     hour=st.times(),
 )
+# A skipped wall time with fold=1 once moved backwards, before the gap.
+@example(zone="Europe/Berlin", first=date(2000, 3, 26), days=0, hour=time(2, 0, fold=1))
 def test_all_day_reminders_fall_on_the_local_morning(
     zone: str, first: date, days: int, hour: time
 ) -> None:
