@@ -10,12 +10,14 @@ from tests.conftest import BRIEF_FILE, SEEDS
 
 
 def check(monkeypatch: pytest.MonkeyPatch, briefs: Path, seeds: Path | None) -> int:
+    empty = briefs.parent / "empty.env"
+    empty.write_text("", encoding="utf-8")
     monkeypatch.setenv("BRIEFS_DIR", str(briefs))
     if seeds is None:
         monkeypatch.delenv("SEEDS_DIR", raising=False)
     else:
         monkeypatch.setenv("SEEDS_DIR", str(seeds))
-    return main(["--env-file", "/dev/null", "check"])
+    return main(["--env-file", str(empty), "check"])
 
 
 def test_a_configured_seeds_dir_is_where_seeds_may_be(
@@ -37,5 +39,7 @@ def test_a_configured_seeds_dir_is_where_seeds_may_be(
 def test_a_seeds_dir_that_is_not_a_directory_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert check(monkeypatch, BRIEF_FILE.parent, tmp_path / "nowhere") == 2
+    briefs = tmp_path / "briefs"
+    shutil.copytree(BRIEF_FILE.parent, briefs)
+    assert check(monkeypatch, briefs, tmp_path / "nowhere") == 2
     assert "setting SEEDS_DIR" in capsys.readouterr().err
