@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from datetime import UTC, datetime
 
@@ -25,6 +26,9 @@ from bot.runtime import (
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+STOP_DEADLINE = 30  # seconds a stop may take before the process ends at once
+EXIT_OVERDUE = 1
 
 
 def start(settings: Settings) -> Runtime:
@@ -88,12 +92,45 @@ async def run(runtime: Runtime, console: Console) -> None:
     )
     reloader = Reloader(runtime)
     reloader.install()
-    ledger = open_ledger(runtime.settings)
+    settings = runtime.settings
+    if settings.discord_token is not None or settings.slack_bot_token is not None:
+        _stop_on_sigterm()
+    ledger = open_ledger(settings)
     log.info("delivery ledger: %s", ledger.url_for_display)
     try:
         await _run_platforms(runtime, console, ledger, reloader)
+    except asyncio.CancelledError:
+        log.info("stopped")
     finally:
         ledger.close()
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the bot at any stage, start-up included, within ``STOP_DEADLINE``.
+
+    The running task is cancelled, so every platform closes and deliveries under
+    way stop between steps. A stop that hangs past the deadline ends the process
+    at once: the ledger is safe against that (a claim left open is resumed, after
+    a look for its post, at the next start).
+    """
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+
+    def overdue() -> None:
+        log.error("did not stop within %d s of SIGTERM: exiting now", STOP_DEADLINE)
+        logging.shutdown()
+        os._exit(EXIT_OVERDUE)
+
+    def stop() -> None:
+        if main.cancelling():
+            return
+        log.info("SIGTERM: stopping")
+        main.cancel()
+        loop.call_later(STOP_DEADLINE, overdue)
+
+    with contextlib.suppress(NotImplementedError):  # not on Windows
+        loop.add_signal_handler(signal.SIGTERM, stop)
 
 
 async def _run_platforms(
@@ -117,12 +154,4 @@ async def _run_platforms(
 
         platforms.append(SlackPlatform(runtime, ledger))
     log.info("starting %s", " and ".join(platform.name for platform in platforms))
-    main = asyncio.current_task()
-    assert main is not None
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):  # not on Windows
-        loop.add_signal_handler(signal.SIGTERM, main.cancel)
-    try:
-        await serve_platforms(runtime, ledger, platforms, reloader)
-    except asyncio.CancelledError:
-        log.info("stopped")
+    await serve_platforms(runtime, ledger, platforms, reloader)

@@ -308,6 +308,13 @@ class ReminderScheduler:
         try:
             async with self._slots:
                 await self._deliver_once(poster, channel, reminder)
+        except asyncio.CancelledError:  # the bot is stopping: this job ends here, quietly
+            log.info(
+                "stopped while delivering %s to %s:%s; the next start takes it up again",
+                reminder.id,
+                poster.platform,
+                channel,
+            )
         except LedgerError as error:
             retry_at = self.now_real() + RETRY_BACKOFF[0]
             log.warning(

@@ -17,6 +17,7 @@ import pytest
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.reminders import parse_offsets
+from bot.core.reply import Reply
 from bot.delivery.ledger import (
     DeliveryKey,
     DeliveryState,
@@ -244,3 +245,34 @@ def test_a_channel_whose_history_is_unreadable_is_named_once(
     delivery = ledger.get(DeliveryKey(REMINDER, "test", "a"))
     assert delivery is not None
     assert delivery.state is DeliveryState.SENT
+
+
+def test_stopping_mid_delivery_ends_quietly_and_leaves_it_to_the_next_start(
+    library: Library, ledger: OutageLedger, caplog: pytest.LogCaptureFixture
+) -> None:
+    posting = asyncio.Event()
+
+    class StuckPoster(RecordingPoster):
+        async def post(self, channel_id: str, reply: Reply, *, nonce: str) -> str | None:
+            posting.set()
+            await asyncio.Event().wait()  # the platform never answers
+            return None
+
+    poster = StuckPoster()
+    real = RealTime()
+
+    async def main() -> None:
+        scheduler = scheduler_at(library, ledger, poster, G20_7D, real)
+        await scheduler.replan(library)
+        firing = asyncio.create_task(scheduler._fire(REMINDER))
+        await asyncio.wait_for(posting.wait(), 30)
+        await scheduler.stop()
+        await asyncio.wait_for(firing, 30)
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(main())
+    assert "stopped while delivering" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    delivery = ledger.get(DeliveryKey(REMINDER, "test", "a"))
+    assert delivery is not None
+    assert delivery.state is DeliveryState.CLAIMED, "left for the next start to resume"

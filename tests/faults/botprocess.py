@@ -134,11 +134,16 @@ class BotProcess:
         return report
 
     async def stop(self) -> int:
-        """SIGTERM, and the exit status."""
+        """SIGTERM, and the exit status; a bot that does not stop fails with its log."""
         assert self.process is not None
         if self.process.returncode is None:
             self.process.terminate()
-        return await asyncio.wait_for(self.process.wait(), WAIT)
+        try:
+            return await asyncio.wait_for(self.process.wait(), WAIT)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            raise AssertionError(f"the bot did not stop on SIGTERM:\n{self.tail()}") from None
 
 
 def discord_posts_per_delivery(fake: DiscordStandIn) -> Counter[tuple[int, str]]:
