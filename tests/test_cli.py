@@ -16,6 +16,7 @@ import pytest
 
 from bot import cli, log
 from tests.conftest import ROOT
+from tests.test_demo import MARKS
 
 SETTINGS_PREFIXES = ("BRIEFBOT_", "DISCORD_", "SLACK_", "BRIEFS_DIR", "DATA_DIR", "LOG_LEVEL")
 
@@ -337,19 +338,7 @@ def test_demo_replays_answers_then_reminders_in_order(data_env: dict[str, str]) 
     done = briefbot_process("demo", "--seconds", "4", env=data_env)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    marks = [
-        "briefbot demo",
-        "Putin–Abe summit · The Kremlin, Moscow",
-        "29 memorandums of understanding",
-        "Next meeting: G20 leaders’ summit",
-        "Reminder: G20 leaders’ summit in 7 days",
-        "Reminder: G20 leaders’ summit tomorrow",
-        "Reminder: G20 leaders’ summit begins today",
-        "Reminder: 3rd Eastern Economic Forum in 7 days",
-        "Reminder: 3rd Eastern Economic Forum tomorrow",
-        "Reminder: 3rd Eastern Economic Forum begins today",
-        "Nothing upcoming",
-    ]
+    marks = MARKS
     positions = [out.find(mark) for mark in marks]
     assert -1 not in positions, [m for m, p in zip(marks, positions, strict=True) if p < 0]
     assert positions == sorted(positions), "in this order"
