@@ -229,8 +229,8 @@ def _schedule(runtime: Runtime, *, as_json: bool) -> int:
 
     settings = runtime.settings
     named = {
-        "discord": settings.reminder_channel_ids,
-        "slack": settings.slack_reminder_channel_ids,
+        "discord": settings.discord_channels,
+        "slack": settings.slack_channels,
     }
     ledger = app.open_ledger(settings)
     try:

@@ -58,6 +58,13 @@ MAX_GRACE = timedelta(days=30)
 """The longest ``REMINDER_GRACE``."""
 MAX_CLAIM_LEASE = timedelta(days=1)
 """The longest ``REMINDER_CLAIM_LEASE``."""
+MAX_CHANNEL_FILE_BYTES = 16 * 1024 * 1024
+"""The largest ``REMINDER_CHANNEL_IDS_FILE`` or ``SLACK_REMINDER_CHANNEL_IDS_FILE``."""
+MAX_CHANNELS = 1_000_000
+"""The most channel ids one process's settings may name, lists and files together."""
+MAX_SHARDS = 100_000
+"""The largest ``DISCORD_SHARD_COUNT``."""
+_INSTANCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_SNOWFLAKE = 2**64 - 1
 _SNOWFLAKE = re.compile(r"[0-9]{1,20}")
 _SLACK_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,31}")
@@ -237,6 +244,75 @@ _slack_channel_ids = _ids(
 )
 
 
+def _channel_file(parse: Callable[[str], tuple[str, ...]]) -> Callable[[str], tuple[str, ...]]:
+    """A file of channel ids, read at once: one or more per line (comma- or space-separated),
+    ``#`` starting a comment; at most 16 MiB and 1,000,000 ids."""
+
+    def read(text: str) -> tuple[str, ...]:
+        path = _expanded(text)
+        try:
+            with path.open("rb") as file:
+                if not path.is_file():
+                    raise ValueError(f"{_quoted(text)} is not a regular file")
+                data = file.read(MAX_CHANNEL_FILE_BYTES + 1)
+        except OSError as error:
+            raise ValueError(f"{_quoted(text)} cannot be read: {error.strerror}") from None
+        if len(data) > MAX_CHANNEL_FILE_BYTES:
+            raise ValueError(f"{_quoted(text)} is larger than 16 MiB")
+        try:
+            content = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{_quoted(text)} is not UTF-8 (byte {error.start + 1})") from None
+        ids: list[str] = []
+        for number, line in enumerate(content.splitlines(), start=1):
+            words = line.partition("#")[0].replace(",", " ").split()
+            if not words:
+                continue
+            try:
+                ids.extend(parse(",".join(words)))
+            except ValueError as error:
+                raise ValueError(f"{_quoted(text)} line {number}: {error}") from None
+            if len(ids) > MAX_CHANNELS:
+                raise ValueError(f"{_quoted(text)} names more than {MAX_CHANNELS:,} channels")
+        return tuple(dict.fromkeys(ids))
+
+    return read
+
+
+def _instance(text: str) -> str:
+    """A deployment's name: letters, digits, ``.``, ``_`` and ``-``, up to 64."""
+    if not _INSTANCE.fullmatch(text):
+        raise ValueError(
+            f"must be 1 to 64 ASCII letters, digits, '.', '_' or '-', starting with a letter "
+            f"or digit, got {_quoted(text)}"
+        )
+    return text
+
+
+def _shard_count(text: str) -> int:
+    """How many shards the bot runs on in all."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_SHARDS:
+        raise ValueError(f"must be a whole number from 1 to {MAX_SHARDS:,}, got {_quoted(text)}")
+    return int(text)
+
+
+def _shard_ids(text: str) -> tuple[int, ...]:
+    """Shard ids, comma-separated, or ranges such as ``0-3``."""
+    ids: list[int] = []
+    for part in (piece.strip() for piece in text.split(",")):
+        first, dash, last = part.partition("-")
+        bounds = (first, last if dash else first)
+        if not all(b.strip().isascii() and b.strip().isdigit() for b in bounds):
+            raise ValueError(
+                f"{_quoted(part)} is not a shard id or range such as 0-3 (comma-separate several)"
+            )
+        low, high = (int(b) for b in bounds)
+        if low > high or high >= MAX_SHARDS:
+            raise ValueError(f"{_quoted(part)} is not a range of shard ids from low to high")
+        ids.extend(range(low, high + 1))
+    return tuple(sorted(set(ids)))
+
+
 def _port(text: str) -> int:
     """A TCP port to listen on; 0 for any free one."""
     if not _PORT.fullmatch(text) or not 0 <= int(text) <= 65535:
@@ -352,6 +428,10 @@ def _log_level(text: str) -> str:
 _HttpUrl = Annotated[str | None, _setting(_url("http", "https"), MAX_URL_LENGTH)]
 _ChannelIds = Annotated[tuple[str, ...], _setting(_channel_ids, MAX_LIST_LENGTH)]
 _SlackChannelIds = Annotated[tuple[str, ...], _setting(_slack_channel_ids, MAX_LIST_LENGTH)]
+_ChannelFile = Annotated[tuple[str, ...], _setting(_channel_file(_channel_ids), MAX_URL_LENGTH)]
+_SlackChannelFile = Annotated[
+    tuple[str, ...], _setting(_channel_file(_slack_channel_ids), MAX_URL_LENGTH)
+]
 
 
 class Settings(BaseSettings):
@@ -380,6 +460,8 @@ class Settings(BaseSettings):
     slack_app_token: Annotated[SecretStr | None, _setting(_slack_token("xapp-"))] = None
     slack_signing_secret: Annotated[SecretStr | None, _setting(_signing_secret)] = None
     slack_reminder_channel_ids: _SlackChannelIds = ()
+    slack_reminder_channel_ids_file: _SlackChannelFile = ()
+    """The ids read from the file; ``slack_channels`` joins them to the list."""
     slack_http_port: Annotated[int, _setting(_port)] = 3000
     slack_api_base_url: _HttpUrl = None
     seeds_dir: Annotated[Path | None, _setting(_directory)] = None
@@ -395,12 +477,22 @@ class Settings(BaseSettings):
     discord_guild_id: Annotated[int | None, _setting(_snowflake)] = None
     discord_api_base_url: _HttpUrl = None
     discord_gateway_url: Annotated[str | None, _setting(_url("ws", "wss"), MAX_URL_LENGTH)] = None
+    discord_shard_count: Annotated[int | None, _setting(_shard_count)] = None
+    """None: as many shards as Discord recommends (``/gateway/bot``)."""
+    discord_shard_ids: Annotated[tuple[int, ...], _setting(_shard_ids)] = ()
+    """Which of the shards this process runs; empty: all of them."""
+    instance: Annotated[str, _setting(_instance)] = Field(
+        default="default", validation_alias="BRIEFBOT_INSTANCE"
+    )
+    """Which deployment this process belongs to: its settings' channels are its own."""
     database_url: Annotated[str | None, _setting(_database_url)] = Field(default=None, repr=False)
     """Not shown in a repr: its password is a secret."""
     reminder_offsets: Annotated[tuple[Offset, ...], _setting(parse_offsets)] = DEFAULT_OFFSETS
     reminder_all_day_at: Annotated[time, _setting(parse_local_time)] = time(9, 0)
     reminder_grace: Annotated[timedelta, _setting(_grace)] = timedelta(hours=6)
     reminder_channel_ids: _ChannelIds = ()
+    reminder_channel_ids_file: _ChannelFile = ()
+    """The ids read from the file; ``discord_channels`` joins them to the list."""
     reminder_claim_lease: Annotated[timedelta, _setting(_claim_lease)] = timedelta(minutes=2)
 
     @field_validator("slack_reminder_channel_ids")
@@ -424,6 +516,47 @@ class Settings(BaseSettings):
                 "or set SLACK_APP_TOKEN to use Socket Mode",
             )
         return channels
+
+    @field_validator("slack_reminder_channel_ids_file")
+    @classmethod
+    def _slack_file_has_token(
+        cls, channels: tuple[str, ...], info: ValidationInfo
+    ) -> tuple[str, ...]:
+        """Slack channels from a file need Slack's bot token too."""
+        if channels and info.data.get("slack_bot_token") is None:
+            raise SettingsError(
+                "SLACK_BOT_TOKEN", "is missing, but SLACK_REMINDER_CHANNEL_IDS_FILE is set"
+            )
+        return channels
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shards_fit(cls, shard_ids: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        """Shard ids need the shard count, and each must be below it."""
+        count = info.data.get("discord_shard_count")
+        if shard_ids and count is None:
+            raise SettingsError(
+                "DISCORD_SHARD_IDS", "needs DISCORD_SHARD_COUNT, the number of shards in all"
+            )
+        if count is not None and shard_ids and shard_ids[-1] >= count:
+            raise SettingsError(
+                "DISCORD_SHARD_IDS",
+                f"names shard {shard_ids[-1]}, but DISCORD_SHARD_COUNT={count} makes the "
+                f"shards 0 to {count - 1}",
+            )
+        return shard_ids
+
+    @property
+    def discord_channels(self) -> tuple[str, ...]:
+        """Discord channels subscribed by the settings: the list, then the file's."""
+        return tuple(dict.fromkeys((*self.reminder_channel_ids, *self.reminder_channel_ids_file)))
+
+    @property
+    def slack_channels(self) -> tuple[str, ...]:
+        """Slack channels subscribed by the settings: the list, then the file's."""
+        return tuple(
+            dict.fromkeys((*self.slack_reminder_channel_ids, *self.slack_reminder_channel_ids_file))
+        )
 
     @classmethod
     def load(

@@ -78,7 +78,7 @@ class DiscordPlatform:
         self.api, self.gateway = configure_endpoints(settings)
         self.bot = BriefBot(runtime, ledger, **client_options)
         self.poster = DiscordPoster(self.bot)
-        self.channel_ids = settings.reminder_channel_ids
+        self.channel_ids = settings.discord_channels
 
     @property
     def permission_warnings(self) -> list[str]:

@@ -72,7 +72,7 @@ class SlackPlatform:
         )
         register(self.app, self)
         self.poster = SlackPoster(self.client)
-        self.channel_ids = settings.slack_reminder_channel_ids
+        self.channel_ids = settings.slack_channels
         #: Whether the bot token may read channel history (``channels:history`` and
         #: ``groups:history``), from the ``x-oauth-scopes`` header of ``auth.test``; ``None``
         #: until started, or when Slack did not say.
