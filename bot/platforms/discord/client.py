@@ -13,11 +13,10 @@ from bot.delivery.ledger import Ledger, LedgerError
 from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.cache import RenderCache
 from bot.platforms.discord import commands, reminders
-from bot.platforms.discord.embeds import reply_embeds
 from bot.platforms.discord.permissions import channel_warning
 from bot.platforms.discord.reminder_button import ReminderSourcesButton
 from bot.platforms.discord.replies import error_text
-from bot.platforms.discord.sources import SourcesButton
+from bot.platforms.discord.sources import SourcesButton, rendered_answer
 from bot.platforms.discord.sync import sync_commands
 from bot.runtime import Runtime
 
@@ -59,7 +58,7 @@ class BriefBot(discord.Client):
         self.ledger = ledger
         self.force_sync = force_sync
         self.scheduler: ReminderScheduler | None = None  # shared, set by the platform
-        self.rendered = RenderCache(lambda reply, _now: reply_embeds(reply))
+        self.rendered = RenderCache(rendered_answer)
         self.tree: app_commands.CommandTree[BriefBot] = app_commands.CommandTree(self)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.synced: bool | None = None

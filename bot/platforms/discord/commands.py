@@ -11,7 +11,6 @@ from discord import app_commands
 from bot.core.commands import AREA, BRIEF, COMMANDS, Invocation
 from bot.core.library import choices
 from bot.platforms.cache import this_minute
-from bot.platforms.discord.sources import sources_view
 
 if TYPE_CHECKING:
     from bot.platforms.discord.client import BriefBot
@@ -21,12 +20,11 @@ CHOICES_LIMIT = 25
 
 
 async def respond(interaction: Interaction, command: str, **options: str | None) -> None:
-    """Answer a command at once with embeds and a Sources button."""
+    """Answer a command at once with embeds and a Sources button, both from the render cache."""
     bot: BriefBot = interaction.client
     given = {name: value for name, value in options.items() if value}
     now = this_minute(bot.runtime.clock.now())
-    reply, embeds = bot.rendered.get(bot.runtime.library, Invocation(command, given), now)
-    view = sources_view(reply, now)
+    _, (embeds, view) = bot.rendered.get(bot.runtime.library, Invocation(command, given), now)
     await interaction.response.send_message(
         embeds=embeds,
         allowed_mentions=discord.AllowedMentions.none(),

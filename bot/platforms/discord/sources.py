@@ -2,19 +2,22 @@
 
 Its ``custom_id`` names the command, its options and the instant it was
 answered, so the same evidence can be rebuilt on any later click, even after
-the bot restarts (a discord.py dynamic item).
+the bot restarts (a discord.py dynamic item). The view holding it is built with
+the answer's embeds and cached with them (``rendered_answer``): a persistent view
+whose only item is dynamic is never dispatched itself, so one view serves every
+message that shows the same answer.
 """
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import discord
 
 from bot.core.answers import answer
 from bot.core.commands import Invocation
 from bot.core.reply import Reply
-from bot.platforms.discord.embeds import sources_embeds
+from bot.platforms.discord.embeds import reply_embeds, sources_embeds
 
 if TYPE_CHECKING:
     from bot.platforms.discord.client import BriefBot
@@ -95,3 +98,20 @@ def sources_view(reply: Reply, at: datetime) -> discord.ui.View | None:
     _, command, at_text, brief, area_id = item_id.split(":")
     view.add_item(SourcesButton(command, int(at_text), brief, area_id))
     return view
+
+
+class RenderedAnswer(NamedTuple):
+    """An answer as Discord shows it: its embeds and the view with its Sources button."""
+
+    embeds: list[discord.Embed]
+    view: discord.ui.View | None
+
+
+def rendered_answer(reply: Reply, at: datetime) -> RenderedAnswer:
+    """``reply`` answered at ``at`` as embeds and a Sources view, built once for the render cache.
+
+    Sending a view that is persistent (no timeout) and holds only a dynamic item
+    registers nothing per message in discord.py's view store, so the same view can
+    go out with every message carrying this answer.
+    """
+    return RenderedAnswer(reply_embeds(reply), sources_view(reply, at))
