@@ -494,6 +494,10 @@ class Settings(BaseSettings):
     reminder_channel_ids_file: _ChannelFile = ()
     """The ids read from the file; ``discord_channels`` joins them to the list."""
     reminder_claim_lease: Annotated[timedelta, _setting(_claim_lease)] = timedelta(minutes=2)
+    calendar_http_port: Annotated[int | None, _setting(_port)] = None
+    """None: the calendar feed is not served over HTTP."""
+    calendar_public_url: _HttpUrl = None
+    """The feed's base address as members reach it; None: ``http://localhost:<port>``."""
 
     @field_validator("slack_reminder_channel_ids")
     @classmethod
