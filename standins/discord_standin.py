@@ -43,7 +43,7 @@ from .discord_acting import (
     INTERACTION_COMPONENT,
     ActingUser,
 )
-from .discord_gateway import Gateway, GatewayOpRecord
+from .discord_gateway import Gateway, GatewayOpRecord, shard_of
 from .discord_payloads import (
     ALREADY_ACKNOWLEDGED,
     BOT_PERMISSIONS,
@@ -116,6 +116,7 @@ _MODELLED_CALLBACKS = {
     INTERACTION_AUTOCOMPLETE: {8},
 }
 _TRUE = ("1", "true", "True")
+GUILDS_PER_SHARD = 2500  # from this many guilds on, Discord refuses an unsharded session
 
 
 @dataclass
@@ -193,6 +194,10 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
     (50 per 1 s) and ``channel_rate`` messages per channel (5 per 5 s), answering 429 beyond.
     ``bot_permissions`` is what the bot's role grants (``@everyone`` grants an ordinary
     member's); a message nonce is remembered for ``nonce_window`` seconds of ``monotonic``.
+    ``shards`` is the shard count ``GET /gateway/bot`` recommends, with ``max_concurrency``
+    in its session start limit. Sharding is required (an IDENTIFY asking for fewer shards is
+    closed with 4011) from ``guilds_per_shard`` guilds on, as Discord does from 2,500, or
+    always with ``required_shards``.
     """
 
     platform = "Discord"
@@ -212,8 +217,16 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         channel_rate: tuple[int, float] = (5, 5.0),
         nonce_window: float = NONCE_WINDOW,
         monotonic: Callable[[], float] = time.monotonic,
+        shards: int = 1,
+        required_shards: int | None = None,
+        guilds_per_shard: int = GUILDS_PER_SHARD,
+        max_concurrency: int = 1,
     ) -> None:
         super().__init__()
+        self.shards = shards
+        self.explicit_required_shards = required_shards
+        self.guilds_per_shard = guilds_per_shard
+        self.max_concurrency = max_concurrency
         self.token = token
         self.application_id = application_id
         self.guilds = [StandInGuild.build(guild_id, channels, "Stand-in Guild")]
@@ -284,6 +297,21 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
     def guild(self) -> StandInGuild:
         """The first (default) guild."""
         return self.guilds[0]
+
+    def add_guild(
+        self, guild_id: int, channels: Sequence[ChannelSpec], name: str = "Stand-in Guild"
+    ) -> StandInGuild:
+        """Add a guild (sent in GUILD_CREATE to the shard that owns it at its next IDENTIFY)."""
+        guild = StandInGuild.build(guild_id, channels, name)
+        self.guilds.append(guild)
+        return guild
+
+    @property
+    def required_shards(self) -> int:
+        """The fewest shards an IDENTIFY may ask for (1: sharding is not required)."""
+        if self.explicit_required_shards is not None:
+            return self.explicit_required_shards
+        return len(self.guilds) // self.guilds_per_shard + 1
 
     def forbid_channel(self, channel_id: int) -> None:
         """From now on requests about this channel get 403 Missing Permissions (50013)."""
@@ -426,11 +454,17 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         return await self.wait_for_records(matching, n, timeout, "channel posts")
 
     async def wait_for_ready(self, timeout: float = 5.0) -> None:
-        """Wait until a client identified and was sent READY and every GUILD_CREATE."""
+        """Wait until every shard (one, unsharded) was sent READY and its GUILD_CREATEs."""
         await self.wait_until(
             lambda: self.gateway.is_ready,
             timeout,
             "IDENTIFY, READY and GUILD_CREATE",
+        )
+
+    async def wait_for_shard(self, shard_id: int, timeout: float = 5.0) -> None:
+        """Wait until shard ``shard_id`` identified and was sent READY and its GUILD_CREATEs."""
+        await self.wait_until(
+            lambda: self.gateway.shard_ready(shard_id), timeout, f"shard {shard_id} ready"
         )
 
     async def wait_for_resume(self, timeout: float = 5.0, count: int = 1) -> None:
@@ -495,6 +529,7 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         hook = rf"/webhooks/{app}/(?P<token>[^/]+)"
         callback = r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback"
         table: list[tuple[str, str, _Handler, bool]] = [
+            ("GET", r"/gateway/bot", self._get_gateway_bot, True),
             ("GET", r"/users/@me", self._get_me, True),
             ("GET", r"/oauth2/applications/@me", self._get_application, True),
             ("PUT", rf"/applications/{app}/commands", self._put_commands, True),
@@ -632,6 +667,20 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
             "mfa_enabled": False,
             "locale": "en-US",
         }
+
+    async def _get_gateway_bot(self, call: _Call) -> web.Response:
+        return json_response(
+            {
+                "url": self.gateway_url,
+                "shards": self.shards,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 1000,
+                    "reset_after": 86_400_000,
+                    "max_concurrency": self.max_concurrency,
+                },
+            }
+        )
 
     async def _get_me(self, call: _Call) -> web.Response:
         return json_response(self._bot_user_payload())
@@ -894,12 +943,16 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
 
     # ---------------------------------------------------------------- gateway
 
+    def _guilds_of(self, shard: tuple[int, int]) -> list[StandInGuild]:
+        return [g for g in self.guilds if shard_of(g.id, shard[1]) == shard[0]]
+
     def gateway_ready(self, session_id: str, shard: list[int] | None) -> JSON:
-        """The READY payload for a new gateway session."""
+        """The READY payload for a new gateway session (of ``shard``: its guilds only)."""
+        key = (shard[0], shard[1]) if shard is not None else (0, 1)
         ready: JSON = {
             "v": 10,
             "user": self._bot_user_payload(),
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self._guilds_of(key)],
             "session_id": session_id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -913,8 +966,8 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
             ready["shard"] = shard
         return ready
 
-    def gateway_guilds(self) -> list[JSON]:
-        """One GUILD_CREATE payload per guild."""
+    def gateway_guilds(self, shard: tuple[int, int] = (0, 1)) -> list[JSON]:
+        """One GUILD_CREATE payload per guild of ``shard`` (``(id, count)``)."""
         return [
             g.payload(
                 self.bot_user,
@@ -922,7 +975,7 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
                 self.member,
                 {c: [o.payload() for o in found] for c, found in self._overwrites.items()},
             )
-            for g in self.guilds
+            for g in self._guilds_of(shard)
         ]
 
     async def dispatch(self, event: str, data: JSON, timeout: float = 5.0) -> None:
@@ -931,13 +984,14 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         await self.gateway.dispatch(event, data)
         self.notify()
 
-    async def drop_connection(self, code: int | None = 4000) -> None:
-        """Close the live gateway connection so the client reconnects and RESUMEs.
+    async def drop_connection(self, code: int | None = 4000, shard_id: int | None = None) -> None:
+        """Close the live gateway connection (of ``shard_id``, or every shard's) so the client
+        reconnects and RESUMEs.
 
         With a ``code`` the socket is closed with that close code; with ``None`` the TCP
         transport is aborted without a closing handshake.
         """
-        await self.gateway.drop(code)
+        await self.gateway.drop(code, shard_id)
 
     def hold_gateway(self) -> None:
         """Keep new gateway connections waiting for HELLO (the client stays offline)."""
