@@ -53,7 +53,7 @@ async def identify(
 
 async def dispatches(socket: aiohttp.ClientWebSocketResponse, n: int) -> list[dict[str, Any]]:
     """The next ``n`` dispatch frames."""
-    frames = []
+    frames: list[dict[str, Any]] = []
     while len(frames) < n:
         frame = await socket.receive_json(timeout=TIMEOUT)
         if frame["op"] == 0:
