@@ -31,7 +31,7 @@ from icalendar import Event as VEvent
 
 from bot.core.answers import Status, status
 from bot.core.dates import EARLIEST, Precision, day_words
-from bot.core.library import Library
+from bot.core.library import Library, UnknownChoice
 from bot.core.schema import Brief, Event, FollowUp
 
 PRODID = "-//briefbot//briefings calendar//EN"
@@ -108,11 +108,17 @@ def _left_out(brief: Brief, item: FollowUp) -> LeftOut:
 
 
 def calendar_feed(
-    library: Library, now: datetime, *, all_events: bool, brief_id: str | None = None
+    library: Library,
+    now: datetime,
+    *,
+    all_events: bool,
+    brief_id: str | None = None,
+    event_id: str | None = None,
 ) -> CalendarFeed:
     """The feed of the events ahead of ``now`` (not yet over), or of all with ``all_events``.
 
-    ``brief_id`` limits it to one brief; an unknown one raises ``UnknownChoice``.
+    ``brief_id`` limits it to one brief, and ``event_id`` to one event of it (past or
+    not); an unknown one raises ``UnknownChoice``.
     """
     briefs = library.briefs if brief_id is None else (library.brief(brief_id),)
     chosen = [
@@ -121,11 +127,18 @@ def calendar_feed(
         for event in brief.events
         if all_events or status(event, now) is not Status.PAST
     ]
+    if event_id is not None:
+        events = [event.id for brief in briefs for event in brief.events]
+        if brief_id is None or event_id not in events:
+            raise UnknownChoice("event", event_id, events)
+        chosen = [
+            (brief, event) for brief in briefs for event in brief.events if event.id == event_id
+        ]
     chosen.sort(key=lambda pair: (pair[1].starts_at(), uid(*pair)))
     name = briefs[0].title if brief_id is not None else ALL_BRIEFS_NAME
     body = _calendar(name, briefs, chosen).to_ical()
     changes = [revised_at(brief) for brief in briefs]
-    if not all_events:  # an event leaves the feed when it is over
+    if not all_events and event_id is None:  # an event leaves the feed when it is over
         changes.extend(
             event.ends_at()
             for brief in briefs
@@ -136,10 +149,17 @@ def calendar_feed(
 
 
 def calendar_bytes(
-    library: Library, now: datetime, *, all_events: bool, brief_id: str | None = None
+    library: Library,
+    now: datetime,
+    *,
+    all_events: bool,
+    brief_id: str | None = None,
+    event_id: str | None = None,
 ) -> bytes:
     """The feed's bytes (see ``calendar_feed``)."""
-    return calendar_feed(library, now, all_events=all_events, brief_id=brief_id).body
+    return calendar_feed(
+        library, now, all_events=all_events, brief_id=brief_id, event_id=event_id
+    ).body
 
 
 def etag(body: bytes) -> str:
@@ -194,7 +214,7 @@ def _zone_spans(chosen: list[tuple[Brief, Event]]) -> dict[str, tuple[date, date
     """
     spans: dict[str, tuple[date, date]] = {}
     for _brief, event in chosen:
-        if event.all_day or _written_in_utc(event):
+        if event.all_day or written_in_utc(event):
             continue
         first = date(event.starts_at().astimezone(event.zone).year - 1, 1, 1)
         last = date(event.ends_at().astimezone(event.zone).year + 1, 1, 1)
@@ -272,7 +292,7 @@ def _local(instant: datetime, zone: ZoneInfo) -> datetime:
     return instant.astimezone(zone)
 
 
-def _written_in_utc(event: Event) -> bool:
+def written_in_utc(event: Event) -> bool:
     """True when a local time would be read as the wrong instant.
 
     Only for an instant in the repeated hour after a daylight-saving change, given
@@ -292,7 +312,7 @@ def _vevent(brief: Brief, event: Event) -> VEvent:
     vevent.add("summary", event.name)
     vevent.add("location", event.place)
     if isinstance(event.start, datetime) or isinstance(event.end, datetime):
-        if _written_in_utc(event):
+        if written_in_utc(event):
             start, end = event.starts_at(), event.ends_at()
         else:
             start, end = _local(event.starts_at(), event.zone), _local(event.ends_at(), event.zone)
