@@ -58,7 +58,12 @@ async def run_console(
     session = ConsoleSession(runtime.library, runtime.clock, console)
     poster = ConsolePoster(session)
     await asyncio.to_thread(
-        sync_settings_channels, ledger, poster.platform, [poster.channel], datetime.now(UTC)
+        sync_settings_channels,
+        ledger,
+        poster.platform,
+        [poster.channel],
+        datetime.now(UTC),
+        runtime.settings.instance,
     )
     scheduler = ReminderScheduler(
         runtime.library, runtime.clock, ledger, [poster], timing_from(runtime.settings)

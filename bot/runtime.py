@@ -160,6 +160,7 @@ async def serve_platforms(
                 platform.poster.platform,
                 platform.channel_ids,
                 datetime.now(UTC),
+                runtime.settings.instance,
             )
             platform.attach(scheduler)
         await scheduler.start()

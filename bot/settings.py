@@ -9,6 +9,7 @@ import logging
 import math
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -250,19 +251,26 @@ def _channel_file(parse: Callable[[str], tuple[str, ...]]) -> Callable[[str], tu
 
     def read(text: str) -> tuple[str, ...]:
         path = _expanded(text)
-        try:
-            with path.open("rb") as file:
-                if not path.is_file():
-                    raise ValueError(f"{_quoted(text)} is not a regular file")
-                data = file.read(MAX_CHANNEL_FILE_BYTES + 1)
+        try:  # opened without blocking, so that a FIFO is refused rather than waited on
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except OSError as error:
-            raise ValueError(f"{_quoted(text)} cannot be read: {error.strerror}") from None
+            raise ValueError(f"{_quoted(text, 200)} cannot be read: {error.strerror}") from None
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise ValueError(f"{_quoted(text, 200)} is not a regular file")
+        with os.fdopen(descriptor, "rb") as file:
+            try:
+                data = file.read(MAX_CHANNEL_FILE_BYTES + 1)
+            except OSError as error:
+                raise ValueError(f"{_quoted(text, 200)} cannot be read: {error.strerror}") from None
         if len(data) > MAX_CHANNEL_FILE_BYTES:
-            raise ValueError(f"{_quoted(text)} is larger than 16 MiB")
+            raise ValueError(f"{_quoted(text, 200)} is larger than 16 MiB")
         try:
             content = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise ValueError(f"{_quoted(text)} is not UTF-8 (byte {error.start + 1})") from None
+            raise ValueError(
+                f"{_quoted(text, 200)} is not UTF-8 (byte {error.start + 1})"
+            ) from None
         ids: list[str] = []
         for number, line in enumerate(content.splitlines(), start=1):
             words = line.partition("#")[0].replace(",", " ").split()
@@ -271,9 +279,9 @@ def _channel_file(parse: Callable[[str], tuple[str, ...]]) -> Callable[[str], tu
             try:
                 ids.extend(parse(",".join(words)))
             except ValueError as error:
-                raise ValueError(f"{_quoted(text)} line {number}: {error}") from None
+                raise ValueError(f"{_quoted(text, 200)} line {number}: {error}") from None
             if len(ids) > MAX_CHANNELS:
-                raise ValueError(f"{_quoted(text)} names more than {MAX_CHANNELS:,} channels")
+                raise ValueError(f"{_quoted(text, 200)} names more than {MAX_CHANNELS:,} channels")
         return tuple(dict.fromkeys(ids))
 
     return read

@@ -631,3 +631,33 @@ def test_a_channel_cannot_be_subscribed_under_a_second_spelling(
     with pytest.raises(ValueError, match="printable ASCII"):
         ledger.subscribe("discord", spelling, guild_id=None, source=COMMAND, now=NOW)
     assert [s.channel_id for s in ledger.subscriptions()] == ["123"]
+
+
+# ------------------------------------------------------------ deployments' own channels
+
+
+def test_a_deployment_never_unsubscribes_the_channels_another_names(ledger: Ledger) -> None:
+    """Two deployments with split lists on one ledger: each start keeps the other's channels."""
+    east = [str(n) for n in range(1, 101)]
+    west = [str(n) for n in range(101, 201)]
+    ledger.sync_named("discord", east, now=NOW, instance="east")
+    ledger.sync_named("discord", west, now=NOW, instance="west")
+    ledger.sync_named("discord", east, now=NOW, instance="east")  # east restarts
+    assert len(ledger.active_channels("discord")) == 200
+    added, dropped = ledger.sync_named("discord", west[:50], now=NOW, instance="west")
+    assert (added, dropped) == ([], west[50:])
+    assert set(ledger.active_channels("discord")) == set(east) | set(west[:50])
+
+
+def test_a_channel_two_deployments_name_lasts_until_neither_does(ledger: Ledger) -> None:
+    ledger.sync_named("discord", ["7", "8"], now=NOW, instance="east")
+    ledger.sync_named("discord", ["8"], now=NOW, instance="west")
+    assert ledger.sync_named("discord", ["7"], now=NOW, instance="east") == ([], [])
+    assert ledger.active_channels("discord") == ["7", "8"]
+    assert ledger.sync_named("discord", [], now=NOW, instance="west") == ([], ["8"])
+    assert ledger.active_channels("discord") == ["7"]
+
+
+def test_a_deployment_name_is_checked_like_an_id(ledger: Ledger) -> None:
+    with pytest.raises(ValueError, match="instance"):
+        ledger.sync_named("discord", ["7"], now=NOW, instance="x" * 65)

@@ -398,6 +398,9 @@ def test_a_ledger_of_a_release_before_alembic_is_upgraded_without_losing_a_row(
             T0 + timedelta(hours=1),
         )
         assert ledger.active_channels("discord") == ["1300"]
+        # the settings channels kept so far are the default deployment's, no other's
+        assert ledger.sync_named(broken.platform, [], now=T0, instance="other") == ([], [])
+        assert ledger.sync_named(broken.platform, [], now=T0) == ([], [broken.channel_id])
     ledger.subscribe("discord", "1300", guild_id="g1", source=SubscriptionSource.COMMAND, now=T0)
     ledger.set_warning("discord", "1300", "missing Manage Webhooks")
     assert ledger.subscriptions(platform="discord")[0].warning == "missing Manage Webhooks"

@@ -34,6 +34,7 @@ from bot.delivery.ledger.keys import (
 
 ID_LENGTH = 128  # owners and message ids
 WORD_LENGTH = 16  # states and sources
+INSTANCE_LENGTH = 64  # deployments' names (BRIEFBOT_INSTANCE)
 
 # Dialects whose DateTime column keeps no offset: they get naive UTC.
 _NAIVE_DATETIME_DIALECTS = frozenset({"sqlite", "mysql", "mariadb"})
@@ -173,6 +174,18 @@ class Subscription(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # what the bot cannot do there (a missing permission or scope)
     warning: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class NamedChannel(Base):
+    """A channel a deployment's settings name (``BRIEFBOT_INSTANCE``): a settings
+    subscription lasts while some deployment names it."""
+
+    __tablename__ = "named_channels"
+    __table_args__ = (Index("ix_named_channels_instance", "platform", "instance"),)
+
+    platform: Mapped[str] = mapped_column(String(PLATFORM_LENGTH), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(CHANNEL_ID_LENGTH), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(INSTANCE_LENGTH), primary_key=True)
 
 
 class ClaimOutcome(enum.StrEnum):

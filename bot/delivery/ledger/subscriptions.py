@@ -4,16 +4,23 @@ from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.delivery.ledger.engines import LedgerError
 from bot.delivery.ledger.keys import CHANNEL_ID_LENGTH, PLATFORM_LENGTH, check_id
-from bot.delivery.ledger.models import Subscription, SubscriptionSource, SubscriptionState
+from bot.delivery.ledger.models import (
+    INSTANCE_LENGTH,
+    NamedChannel,
+    Subscription,
+    SubscriptionSource,
+    SubscriptionState,
+)
 from bot.delivery.ledger.store import CLAIM_ROUNDS, Store, clip, require_aware, rowcount
 
 SOURCES = frozenset(SubscriptionSource)
+DEFAULT_INSTANCE = "default"  # the deployment a process belongs to unless BRIEFBOT_INSTANCE says
 
 
 class Subscriptions(Store):
@@ -60,16 +67,25 @@ class Subscriptions(Store):
         raise LedgerError(f"cannot subscribe {platform} channel {channel_id}")
 
     def sync_named(
-        self, platform: str, channel_ids: Collection[str], *, now: datetime
+        self,
+        platform: str,
+        channel_ids: Collection[str],
+        *,
+        now: datetime,
+        instance: str = DEFAULT_INSTANCE,
     ) -> tuple[list[str], list[str]]:
-        """Make the settings' subscriptions of ``platform`` exactly ``channel_ids``.
+        """Make the channels of ``platform`` that deployment ``instance`` names exactly
+        ``channel_ids``.
 
         Subscribes each named channel not yet known (a known one, even broken or
-        subscribed by command, is left as it is) and forgets settings subscriptions
-        no longer named. One transaction, a few statements however many channels.
-        Returns (subscribed, unsubscribed).
+        subscribed by command, is left as it is). A channel this deployment no longer
+        names is unsubscribed when no other deployment names it and no command
+        subscribed it. One transaction, a few statements however many channels; on
+        PostgreSQL, deployments syncing at once take turns. Returns (subscribed,
+        unsubscribed).
         """
         check_id("platform", platform, PLATFORM_LENGTH)
+        check_id("instance", instance, INSTANCE_LENGTH)
         named = set(channel_ids)
         for channel in named:
             check_id("channel_id", channel, CHANNEL_ID_LENGTH)
@@ -77,7 +93,7 @@ class Subscriptions(Store):
         for _ in range(CLAIM_ROUNDS):
             try:
                 with self._write() as session:
-                    return _sync_named_once(session, platform, named, now)
+                    return _sync_named_once(session, platform, named, instance, now)
             except IntegrityError:
                 continue  # another process subscribed some meanwhile: look again
         raise LedgerError(f"cannot bring the {platform} channels in step with the settings")
@@ -194,11 +210,44 @@ def _subscription_is(platform: str, channel_id: str) -> ColumnElement[bool]:
 
 
 _BATCH = 500  # rows per statement: within every database's limit on bound parameters
+SYNC_LOCK = int.from_bytes(b"bb-named", "big")  # PostgreSQL: one settings sync at a time
+
+
+def _insert_batched(
+    session: Session, model: type[Subscription] | type[NamedChannel], rows: list[dict[str, object]]
+) -> None:
+    for start in range(0, len(rows), _BATCH):
+        session.execute(insert(model), rows[start : start + _BATCH])
 
 
 def _sync_named_once(
-    session: Session, platform: str, named: set[str], now: datetime
+    session: Session, platform: str, named: set[str], instance: str, now: datetime
 ) -> tuple[list[str], list[str]]:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(SYNC_LOCK)))
+    mine_query = select(NamedChannel.channel_id).where(
+        NamedChannel.platform == platform, NamedChannel.instance == instance
+    )
+    mine = {str(channel) for channel in session.scalars(mine_query)}
+    _insert_batched(
+        session,
+        NamedChannel,
+        [
+            {"platform": platform, "channel_id": channel, "instance": instance}
+            for channel in sorted(named - mine)
+        ],
+    )
+    unnamed = sorted(mine - named)
+    for start in range(0, len(unnamed), _BATCH):
+        session.execute(
+            delete(NamedChannel)
+            .where(
+                NamedChannel.platform == platform,
+                NamedChannel.instance == instance,
+                NamedChannel.channel_id.in_(unnamed[start : start + _BATCH]),
+            )
+            .execution_options(synchronize_session=False)
+        )
     rows = session.execute(
         select(Subscription.channel_id, Subscription.source).where(
             Subscription.platform == platform
@@ -206,28 +255,32 @@ def _sync_named_once(
     ).all()
     known = {str(channel): source for channel, source in rows}
     added = sorted(named - set(known))
-    dropped = sorted(
-        channel
-        for channel, source in known.items()
-        if source == SubscriptionSource.SETTINGS and channel not in named
-    )
-    for start in range(0, len(added), _BATCH):
-        session.execute(
-            insert(Subscription),
-            [
-                {
-                    "platform": platform,
-                    "channel_id": channel,
-                    "guild_id": None,
-                    "source": SubscriptionSource.SETTINGS,
-                    "state": SubscriptionState.ACTIVE,
-                    "reason": None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for channel in added[start : start + _BATCH]
-            ],
+    candidates = [c for c in unnamed if known.get(c) == SubscriptionSource.SETTINGS]
+    still_named: set[str] = set()
+    for start in range(0, len(candidates), _BATCH):
+        query = select(NamedChannel.channel_id).where(
+            NamedChannel.platform == platform,
+            NamedChannel.channel_id.in_(candidates[start : start + _BATCH]),
         )
+        still_named.update(str(channel) for channel in session.scalars(query))
+    dropped = [channel for channel in candidates if channel not in still_named]
+    _insert_batched(
+        session,
+        Subscription,
+        [
+            {
+                "platform": platform,
+                "channel_id": channel,
+                "guild_id": None,
+                "source": SubscriptionSource.SETTINGS,
+                "state": SubscriptionState.ACTIVE,
+                "reason": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for channel in added
+        ],
+    )
     for start in range(0, len(dropped), _BATCH):
         session.execute(
             delete(Subscription)
