@@ -1,7 +1,14 @@
-"""The Discord client: slash commands, the Sources button, one error handler, sync on change."""
+"""The Discord client: slash commands, the Sources button, one error handler, sync on change.
+
+The client is sharded (discord.py's ``AutoShardedClient``): it runs the shards named by
+``DISCORD_SHARD_COUNT`` and ``DISCORD_SHARD_IDS``, or as many as ``GET /gateway/bot``
+recommends. Nothing here depends on which shard a command or event came on: posting is REST,
+and the gateway cache is the union of this process's shards.
+"""
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import discord
@@ -22,6 +29,9 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+IDENTIFY_SPACING = 5.0
+"""Seconds between two IDENTIFYs in one of Discord's session start buckets."""
+
 APOLOGY = "Sorry, something went wrong while answering. It has been logged; please try again later."
 UNAVAILABLE = "That command is not available any more. Type / to see the current commands."
 
@@ -33,8 +43,19 @@ def intents() -> discord.Intents:
     return wanted
 
 
-class BriefBot(discord.Client):
-    """A Discord client answering from ``runtime``'s briefs."""
+def shard_ranges(shard_ids: Iterable[int]) -> str:
+    """``0-3,7`` for shards 0, 1, 2, 3 and 7."""
+    ranges: list[list[int]] = []
+    for shard_id in sorted(set(shard_ids)):
+        if ranges and shard_id == ranges[-1][1] + 1:
+            ranges[-1][1] = shard_id
+        else:
+            ranges.append([shard_id, shard_id])
+    return ",".join(str(low) if low == high else f"{low}-{high}" for low, high in ranges)
+
+
+class BriefBot(discord.AutoShardedClient):
+    """A Discord client answering from ``runtime``'s briefs, on the shards its settings name."""
 
     def __init__(
         self,
@@ -47,6 +68,10 @@ class BriefBot(discord.Client):
         # A briefing bot never joins voice: discord.py need not warn that voice is unsupported.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
+        settings = runtime.settings
+        options.setdefault("shard_count", settings.discord_shard_count)
+        if settings.discord_shard_ids:
+            options.setdefault("shard_ids", list(settings.discord_shard_ids))
         super().__init__(
             intents=intents(),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -63,6 +88,68 @@ class BriefBot(discord.Client):
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         self.synced: bool | None = None
         self.permission_warnings: list[str] = []
+        self.max_concurrency = 1  # IDENTIFYs at once, from GET /gateway/bot
+        self.recommended = False  # whether the shard count is Discord's recommendation
+        self._identified: dict[int, float] = {}  # session start bucket -> last IDENTIFY
+        self._started_shards: set[int] = set()
+
+    @property
+    def runs_every_shard(self) -> bool:
+        """Whether this process runs all the bot's shards (else other processes run some)."""
+        return self.shard_ids is None or (
+            self.shard_count is not None and set(self.shard_ids) >= set(range(self.shard_count))
+        )
+
+    def describe_shards(self) -> str:
+        """``shards 0-1 of 4``, or ``all 2 shard(s) Discord recommends``."""
+        count = self.shard_count
+        if self.recommended:
+            return f"all {count} shard(s) Discord recommends"
+        ids = self.shard_ids if self.shard_ids is not None else range(count or 1)
+        return f"shards {shard_ranges(ids)} of {count}"
+
+    async def plan_shards(self) -> None:
+        """Ask ``GET /gateway/bot`` for the recommended count (used when none is set) and how
+        many IDENTIFYs may go at once; say which shards this process runs."""
+        recommended: int | None = None
+        try:
+            recommended, _url, limits = await self.http.get_bot_gateway()
+            self.max_concurrency = max(int(limits.get("max_concurrency", 1)), 1)
+        except discord.GatewayNotFound:
+            if self.shard_count is None:
+                raise
+            log.warning("Discord: GET /gateway/bot failed: identifying one shard at a time")
+        if self.shard_count is None:
+            self.shard_count, self.recommended = recommended, True
+        elif recommended is not None and self.shard_count < recommended:
+            log.warning(
+                "Discord recommends %d shards but DISCORD_SHARD_COUNT is %d: "
+                "Discord refuses too few shards (close code 4011)",
+                recommended,
+                self.shard_count,
+            )
+        log.info("Discord: this process runs %s", self.describe_shards())
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """Settle the shards (see :meth:`plan_shards`), then open their gateway sessions."""
+        await self.plan_shards()
+        await super().connect(reconnect=reconnect)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Space the shards' first IDENTIFYs as Discord asks: one per 5 s in each of
+        ``max_concurrency`` buckets (shard id modulo ``max_concurrency``). A shard that
+        identifies again waits as discord.py does."""
+        if shard_id is None or shard_id in self._started_shards:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        self._started_shards.add(shard_id)
+        bucket = shard_id % self.max_concurrency
+        last = self._identified.get(bucket)
+        if last is not None:
+            wait = last + IDENTIFY_SPACING - self.loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        self._identified[bucket] = self.loop.time()
 
     async def setup_hook(self) -> None:
         """Register the commands and the Sources button; sync commands if they changed."""
@@ -71,6 +158,10 @@ class BriefBot(discord.Client):
         self.tree.add_command(reminders.group)
         self.add_dynamic_items(SourcesButton, ReminderSourcesButton)
         assert self.application_id is not None, "login() sets the application id"
+        if not self.force_sync and self.shard_ids is not None and 0 not in self.shard_ids:
+            log.info("slash commands are synced by the process that runs shard 0")
+            self.synced = False
+            return
         self.synced = await sync_commands(
             self.tree,
             self.application_id,
@@ -80,16 +171,31 @@ class BriefBot(discord.Client):
         )
 
     async def on_ready(self) -> None:
-        """Say who we are and where."""
+        """Say who we are and where, once every shard of this process is ready."""
         guilds = ", ".join(f"{guild.name} ({guild.id})" for guild in self.guilds) or "none yet"
-        log.info("Discord: ready as %s in %d guild(s): %s", self.user, len(self.guilds), guilds)
+        log.info(
+            "Discord: ready as %s on %s, in %d guild(s): %s",
+            self.user,
+            self.describe_shards(),
+            len(self.guilds),
+            guilds,
+        )
         await self.check_permissions()
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """A shard has a fresh session: after start-up, check the permissions again."""
+        count = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
+        log.info("Discord: shard %d ready in %d guild(s)", shard_id, count)
+        if self.is_ready():  # at start-up, on_ready checks once every shard is in
+            await self.check_permissions()
 
     async def check_permissions(self) -> list[str]:
         """Warn once per subscribed channel where the bot lacks a permission it needs.
 
         Reads the bot's permissions from the gateway's cache; the result is kept
         in ``permission_warnings`` (one line per channel) for ``briefbot schedule``.
+        A process running only some of the shards leaves a channel it does not see to
+        the process whose shard has the channel's server.
         Run when the gateway is ready, when a channel or role changes, and after
         ``/reminders subscribe`` and ``unsubscribe``; a warning is logged when it first appears.
         """
@@ -102,6 +208,8 @@ class BriefBot(discord.Client):
         for channel_id in channel_ids:
             channel = self.get_channel(int(channel_id)) if channel_id.isdigit() else None
             if not isinstance(channel, (discord.abc.GuildChannel, discord.Thread)):
+                if not self.runs_every_shard:
+                    continue
                 by_channel[channel_id] = (
                     f"Discord channel {channel_id}: not in any server the bot is in: "
                     "reminders cannot be posted there"

@@ -125,11 +125,26 @@ class DiscordPlatform:
                 raise DiscordStartError(
                     "the Discord gateway rejected DISCORD_TOKEN (close code 4004): check the token"
                 ) from None
+            if error.code == 4011:
+                raise DiscordStartError(
+                    "Discord requires more shards (close code 4011, sharding required): leave "
+                    "DISCORD_SHARD_COUNT unset, or set it to at least what Discord recommends"
+                ) from None
+            if error.code == 4010:
+                raise DiscordStartError(
+                    "Discord refused the shard (close code 4010, invalid shard): check "
+                    "DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS"
+                ) from None
             raise DiscordStartError(
                 f"the Discord gateway closed the connection ({error})"
             ) from None
         except discord.PrivilegedIntentsRequired:
             raise DiscordStartError("Discord refused the requested intents") from None
+        except discord.GatewayNotFound:
+            raise DiscordStartError(
+                f"Discord's API at {self.api} did not say how many shards to run "
+                "(GET /gateway/bot failed): set DISCORD_SHARD_COUNT, or try again later"
+            ) from None
         except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as error:
             raise DiscordStartError(f"cannot reach Discord's API at {self.api}: {error}") from None
         except discord.HTTPException as error:
