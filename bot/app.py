@@ -102,8 +102,11 @@ async def run(runtime: Runtime, console: Console) -> None:
         _stop_on_sigterm()
     ledger = open_ledger(settings)
     log.info("delivery ledger: %s", ledger.url_for_display)
+    from bot.platforms.web import serving_feed
+
     try:
-        await _run_platforms(runtime, console, ledger, reloader)
+        async with serving_feed(runtime):  # the calendar feed, when CALENDAR_HTTP_PORT is set
+            await _run_platforms(runtime, console, ledger, reloader)
     except asyncio.CancelledError:
         log.info("stopped")
     finally:

@@ -16,6 +16,7 @@ from bot.platforms.slack.blocks import Block, fallback_text, reply_blocks
 from bot.platforms.slack.handlers import register
 from bot.platforms.slack.http import ConnectionGuard, GuardedSite, HttpLimits, guarded_runner
 from bot.platforms.slack.poster import BotIdentity, SlackPoster, web_client
+from bot.platforms.web import add_feed_routes, shares_slack_port
 from bot.runtime import PlatformStartError, Runtime
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,8 @@ class SlackPlatform:
     async def _start_http(self) -> None:
         port = self.runtime.settings.slack_http_port
         web_app = self.app.web_app(path=EVENTS_PATH, port=port)
+        if shares_slack_port(self.runtime.settings):
+            add_feed_routes(web_app, self.runtime)
         self._runner, self.http_guard = guarded_runner(web_app, self.http_limits)
         await self._runner.setup()
         site = GuardedSite(self._runner, self.host, port, self.http_guard)
