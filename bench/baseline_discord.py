@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import signal
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import discord
@@ -23,6 +24,7 @@ import yarl
 from discord import app_commands
 
 ANSWER = "ok"
+Callback = Callable[[discord.Interaction[Any]], Coroutine[Any, Any, None]]
 COMMANDS = {
     "summit": "The summit at a glance",
     "mous": "The memorandums of understanding",
@@ -38,7 +40,7 @@ async def answer(interaction: discord.Interaction[Any]) -> None:
 class BaselineBot(discord.Client):
     """A client with a command tree of three fixed-answer commands for one guild."""
 
-    def __init__(self, guild_id: int) -> None:
+    def __init__(self, guild_id: int, callback: Callback = answer) -> None:
         discord.VoiceClient.warn_nacl = False  # as briefbot: no voice, no warning about it
         discord.VoiceClient.warn_dave = False
         wanted = discord.Intents.none()
@@ -53,7 +55,7 @@ class BaselineBot(discord.Client):
         self.tree: app_commands.CommandTree[BaselineBot] = app_commands.CommandTree(self)
         for name, description in COMMANDS.items():
             command: app_commands.Command[Any, ..., None] = app_commands.Command(
-                name=name, description=description, callback=answer
+                name=name, description=description, callback=callback
             )
             self.tree.add_command(command, guild=self.guild)
 
@@ -62,15 +64,15 @@ class BaselineBot(discord.Client):
         await self.tree.sync(guild=self.guild)
 
 
-async def main() -> None:
-    """Point discord.py at the configured endpoints, run until SIGTERM."""
+async def main(make: Callable[[int], BaselineBot] = BaselineBot) -> None:
+    """Point discord.py at the configured endpoints, run ``make(guild id)`` until SIGTERM."""
     api = os.environ.get("DISCORD_API_BASE_URL")
     gateway = os.environ.get("DISCORD_GATEWAY_URL")
     if api:
         discord.http.Route.BASE = api
     if gateway:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
-    bot = BaselineBot(int(os.environ["DISCORD_GUILD_ID"]))
+    bot = make(int(os.environ["DISCORD_GUILD_ID"]))
     stopping: set[asyncio.Task[None]] = set()
 
     def stop() -> None:

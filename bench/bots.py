@@ -1,4 +1,4 @@
-"""The bots under test, each a subprocess pointed at a stand-in: ours and the baseline."""
+"""The bots under test, each a subprocess pointed at a stand-in: ours and the baselines."""
 
 import asyncio
 import contextlib
@@ -8,11 +8,11 @@ import signal
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from bench.procinfo import rss
+from bench.procinfo import cpu_seconds, peak_rss, rss
 from bench.standin import GUILD, TOKEN, BenchStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,10 +51,14 @@ def bytecode_cache() -> Iterator[Path]:
 
 
 class Kind(enum.StrEnum):
-    """Which bot."""
+    """Which bot: ours, the plain baseline (answers "ok"), the equal-work baseline."""
 
     OURS = "briefbot"
     BASELINE = "baseline"
+    EQUAL = "equal-work"
+
+
+SCRIPTS = {Kind.BASELINE: "baseline_discord.py", Kind.EQUAL: "baseline_equal.py"}
 
 
 class BenchError(RuntimeError):
@@ -62,13 +66,13 @@ class BenchError(RuntimeError):
 
 
 def command_line(kind: Kind, wrapper: Sequence[str] = ()) -> list[str]:
-    """How to start ``kind``: ``python -m bot run``, or the baseline script.
+    """How to start ``kind``: ``python -m bot run``, or a baseline's script.
 
     ``wrapper`` goes between the interpreter and the program, e.g. ``-m pyinstrument``.
     """
     if kind is Kind.OURS:
         return [sys.executable, *wrapper, "-m", "bot", "run"]
-    return [sys.executable, *wrapper, str(ROOT / "bench" / "baseline_discord.py")]
+    return [sys.executable, *wrapper, str(ROOT / "bench" / SCRIPTS[kind])]
 
 
 def environment(
@@ -109,6 +113,8 @@ class BotProcess:
         self.watch = tuple(watch)
         self.started_at = 0.0
         self.marks: dict[str, float] = {}  # watched text -> perf_counter when first seen
+        self.cpu_marks: dict[str, float] = {}  # watched text -> the bot's CPU seconds then
+        self.seen: Counter[str] = Counter()  # watched text -> lines carrying it
         self.tail: deque[str] = deque(maxlen=60)
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -145,8 +151,12 @@ class BotProcess:
             line = raw.decode(errors="replace").rstrip()
             self.tail.append(line)
             for text in self.watch:
-                if text in line:
-                    self.marks.setdefault(text, now)
+                if text not in line:
+                    continue
+                self.seen[text] += 1
+                if text not in self.marks:
+                    self.marks[text] = now
+                    self.cpu_marks[text] = self.cpu()
 
     async def stop(self) -> int | None:
         """SIGTERM, then SIGKILL after ``STOP_TIMEOUT``; return the exit status."""
@@ -170,6 +180,14 @@ class BotProcess:
     def rss(self) -> int:
         """The subprocess's resident set size, in bytes."""
         return rss(self.process.pid)
+
+    def peak_rss(self) -> int | None:
+        """The subprocess's highest resident set size so far, in bytes, where known."""
+        return peak_rss(self.process.pid)
+
+    def cpu(self) -> float:
+        """The CPU time (user and system) the subprocess has used so far, in seconds."""
+        return cpu_seconds(self.process.pid)
 
     def failure(self, what: str) -> BenchError:
         """An error naming ``what`` went wrong, with the bot's last output lines."""

@@ -1,8 +1,11 @@
-"""``python -m bench [--quick] [--only NAME[,NAME]] [--json FILE] [--markdown FILE]``."""
+"""``python -m bench [--quick] [--only NAME[,NAME]] [--channels N[,N]] [--json FILE]
+[--markdown FILE] [--allow-load]``."""
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import os
 import shlex
 import sys
 import time
@@ -10,12 +13,25 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import briefs, fanout, latency, machine, memory, report, slack, startup
+from bench import (
+    briefs,
+    fanout,
+    fanout_channel,
+    fanout_large,
+    latency,
+    machine,
+    memory,
+    report,
+    slack,
+    startup,
+)
 from bench.bots import bytecode_cache
 from bench.config import FULL, QUICK, Counts
+from bench.load import LIMIT, LoadWatch
 from bench.results import FAILED, BenchResult
 
 Runner = Callable[[Counts], Awaitable[BenchResult]]
+MAX_CHANNELS = 100_000  # --channels at most (a run of 100k takes over half an hour)
 
 # In the order they run; every name is accepted by --only.
 BENCHMARKS: dict[str, tuple[str, Runner]] = {
@@ -23,6 +39,8 @@ BENCHMARKS: dict[str, tuple[str, Runner]] = {
     startup.NAME: (startup.TITLE, startup.run),
     memory.NAME: (memory.TITLE, memory.run),
     fanout.NAME: (fanout.TITLE, fanout.run),
+    fanout_channel.NAME: (fanout_channel.TITLE, fanout_channel.run),
+    fanout_large.NAME: (fanout_large.TITLE, fanout_large.run),
     briefs.NAME: (briefs.TITLE, briefs.run),
     slack.NAME: (slack.TITLE, slack.run),
 }
@@ -40,11 +58,40 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only", metavar="NAME[,NAME]", help=f"run only these: {', '.join(BENCHMARKS)}"
     )
+    parser.add_argument(
+        "--channels",
+        metavar="N[,N]",
+        type=_sizes,
+        help=f"the sizes of {fanout_large.NAME} (default 1000,10000; 50000 takes about 20 min)",
+    )
     parser.add_argument("--json", metavar="FILE", type=Path, help="write every result as JSON")
     parser.add_argument(
-        "--markdown", metavar="FILE", type=Path, help="write the results section as Markdown"
+        "--markdown",
+        metavar="FILE",
+        type=Path,
+        help="write the results section as Markdown (refused for a run taken under load "
+        "unless --allow-load)",
+    )
+    parser.add_argument(
+        "--allow-load",
+        action="store_true",
+        help=f"write --markdown even if other processes used over {LIMIT:.0%} of each core "
+        "during a benchmark; such benchmarks are marked",
     )
     return parser
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    """``N[,N]``: channel counts, each at least 2, in increasing order."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
+    if not sizes or min(sizes) < 2 or max(sizes) > MAX_CHANNELS or list(sizes) != sorted(sizes):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give increasing channel counts from 2 to {MAX_CHANNELS:,}"
+        )
+    return sizes
 
 
 def _selected(only: str | None, parser: argparse.ArgumentParser) -> list[str]:
@@ -66,6 +113,7 @@ async def run_all(names: Sequence[str], counts: Counts) -> list[BenchResult]:
         title, runner = BENCHMARKS[name]
         print(f"running {name}…", file=sys.stderr, flush=True)
         start = time.perf_counter()
+        watch = LoadWatch()
         try:
             result = await runner(counts)
         except Exception as error:  # noqa: BLE001 - reported, and the exit status says so
@@ -73,6 +121,7 @@ async def run_all(names: Sequence[str], counts: Counts) -> list[BenchResult]:
                 name, title, status=FAILED, notes=[f"{type(error).__name__}: {error}"]
             )
         result.seconds = time.perf_counter() - start
+        result.load = watch.stop()
         print(report.text(result), end="\n\n", flush=True)
         results.append(result)
     return results
@@ -84,10 +133,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = _selected(args.only, parser)
     counts = QUICK if args.quick else FULL
+    if args.channels:
+        counts = dataclasses.replace(counts, large_channels=args.channels)
     # The command that reproduces the figures (where they are written does not change them).
     shown = ["python", "-m", "bench", *(["--quick"] if args.quick else [])]
+    if args.channels:
+        shown += ["--channels", ",".join(str(n) for n in args.channels)]
     command = shlex.join([*shown, *(["--only", ",".join(names)] if args.only else [])])
     host = machine.describe()
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    host["load average at start"] = f"{load} (1, 5, 15 min)"
     print(f"{command}: " + ", ".join(f"{k} {v}" for k, v in host.items()), flush=True)
     print(flush=True)
     started = datetime.now(UTC)
@@ -108,6 +163,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.write_text(
             json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
+    loaded = [r.name for r in results if r.under_load]
+    if loaded:
+        print(f"{report.UNDER_LOAD}: {', '.join(loaded)}", flush=True)
     if args.markdown:
+        if loaded and not args.allow_load:
+            print(
+                f"not writing {args.markdown}: {', '.join(loaded)} ran while other processes "
+                f"used over {LIMIT:.0%} of each core; run again on an idle machine, or pass "
+                "--allow-load to write it with those benchmarks marked",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
         args.markdown.write_text(report.markdown(results, host, command, seconds), encoding="utf-8")
     return 1 if any(r.status == FAILED for r in results) else 0

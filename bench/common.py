@@ -27,20 +27,22 @@ class Contender:
 
 
 @contextlib.asynccontextmanager
-async def side_by_side() -> AsyncIterator[tuple[Contender, Contender]]:
-    """Ours and the baseline, each on its own stand-in (same settings), both ready and settled.
+async def side_by_side(
+    kinds: Sequence[Kind] = (Kind.OURS, Kind.BASELINE),
+) -> AsyncIterator[tuple[Contender, ...]]:
+    """The bots ``kinds``, each on its own stand-in (same settings), all ready and settled.
 
-    Both stay up for the whole benchmark, so the work can alternate between them.
+    All stay up for the whole benchmark, so the work can alternate between them.
     """
     async with contextlib.AsyncExitStack() as stack:
         contenders = []
-        for kind in (Kind.OURS, Kind.BASELINE):
+        for kind in kinds:
             standin = await stack.enter_async_context(BenchStandIn())
             bot = await stack.enter_async_context(running(kind, standin))
             await bot.wait_ready(standin)
             contenders.append(Contender(kind, standin, bot))
         await asyncio.sleep(SETTLE)
-        yield contenders[0], contenders[1]
+        yield tuple(contenders)
 
 
 class Forgetful(Protocol):
@@ -50,9 +52,10 @@ class Forgetful(Protocol):
         """Clear the recordings."""
 
 
-def alternate(pair: tuple[Contender, Contender], round_number: int) -> tuple[Contender, Contender]:
-    """The pair in the order for ``round_number``: each goes first every other round."""
-    return pair if round_number % 2 == 0 else (pair[1], pair[0])
+def alternate(contenders: tuple[Contender, ...], round_number: int) -> tuple[Contender, ...]:
+    """The contenders in the order for ``round_number``: each goes first in turn."""
+    shift = round_number % len(contenders)
+    return contenders[shift:] + contenders[:shift]
 
 
 @contextlib.contextmanager

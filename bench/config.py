@@ -14,6 +14,10 @@ class Counts:
     memory_step: int  # RSS is sampled after every this many interactions
     startups: int  # start-ups per bot
     channels: tuple[int, ...]  # fan-out sizes; the last is the headline
+    fanout_runs: int  # runs of the headline fan-out size
+    burst_channels: int  # channels in the per-channel case
+    burst_reminders: int  # reminders due at once in each of them
+    large_channels: tuple[int, ...]  # sizes of the large fan-out case (CPU per post, RSS)
     briefs: tuple[int, ...]  # brief-set sizes; the last is the headline
     brief_repeats: int  # timed repetitions per brief-set size (the median is reported)
     slack_channels: tuple[int, ...]  # Slack post sizes (reminder fan-out); the last is the headline
@@ -27,6 +31,10 @@ FULL = Counts(
     memory_step=1000,
     startups=10,
     channels=(10, 100, 1000),
+    fanout_runs=5,
+    burst_channels=5,
+    burst_reminders=8,
+    large_channels=(1000, 10_000),
     briefs=(1, 10, 100, 1000),
     brief_repeats=5,
     slack_channels=(10, 50),
@@ -40,6 +48,10 @@ QUICK = Counts(
     memory_step=400,
     startups=3,
     channels=(10, 100),
+    fanout_runs=2,
+    burst_channels=2,
+    burst_reminders=7,
+    large_channels=(50, 500),
     briefs=(1, 10, 100),
     brief_repeats=3,
     slack_channels=(10,),

@@ -5,7 +5,17 @@ from collections.abc import Sequence
 from bench.results import OK, BenchResult, Cell, Table, Target
 
 RATIO_ROW = "ours/baseline"
+RATIO_ROWS = "ours/"  # rows of ratios: ours/baseline, ours/equal-work
 INFO = "info"  # the verdict of a figure reported without a limit
+UNDER_LOAD = "TAKEN UNDER LOAD"
+
+
+def load_line(result: BenchResult) -> str | None:
+    """The machine's load while ``result`` ran, flagged when others' work may have skewed it."""
+    if result.load is None:
+        return None
+    flag = f"{UNDER_LOAD}: " if result.under_load else ""
+    return f"{flag}{result.load.describe()}"
 
 
 def _number(value: float) -> str:
@@ -34,7 +44,7 @@ def cell(value: Cell, column: str = "", *, as_ratio: bool = False) -> str:
 def _cells(table: Table) -> list[list[str]]:
     rows = []
     for row in table.rows:
-        as_ratio = isinstance(row[0], str) and row[0].startswith(RATIO_ROW)
+        as_ratio = isinstance(row[0], str) and row[0].startswith(RATIO_ROWS)
         rows.append(
             [cell(v, c, as_ratio=as_ratio) for v, c in zip(row, table.columns, strict=True)]
         )
@@ -83,6 +93,8 @@ def text(result: BenchResult) -> str:
     if result.status != OK:
         return "\n".join([f"{head}: {result.status}", *(f"   {n}" for n in result.notes)])
     parts = [f"{head} ({result.seconds:.1f} s)"]
+    load = load_line(result)
+    parts += [f"Load: {load}"] if load else []
     parts += [text_table(t) for t in result.tables]
     if result.targets:
         lines = []
@@ -134,12 +146,17 @@ def markdown(
                 mark = "informational"
             else:
                 mark = "met" if target.met else "**missed**"
+            if result.under_load:
+                mark += " (under load)"
             out.append(f"| {result.title} | {name} | {measured} | {limit} | {mark} |")
     for result in results:
         out += ["", f"### {result.title}"]
         if result.status != OK:
             out += ["", f"{result.title}: **{result.status}**."]
             continue
+        load = load_line(result)
+        if load:
+            out += ["", f"Load: {load}." if not result.under_load else f"**Load: {load}.**"]
         for table in result.tables:
             out += ["", f"{table.title}:", "", markdown_table(table)]
         out += ["", *(f"Note: {n}" for n in result.notes)] if result.notes else []

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.load import Load
+
 Cell = float | int | str | None
 
 OK = "ok"
@@ -66,6 +68,12 @@ class BenchResult:
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    load: Load | None = None
+
+    @property
+    def under_load(self) -> bool:
+        """Whether the machine was busy with other work while this ran."""
+        return self.load is not None and self.load.under_load
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -74,6 +82,7 @@ class BenchResult:
             "title": self.title,
             "status": self.status,
             "seconds": round(self.seconds, 3),
+            "load": self.load.to_json() if self.load else None,
             "results": self.results,
             "ratios": self.ratios,
             "targets": [

@@ -9,6 +9,8 @@ does not grow (and pause to collect garbage) while it measures.
 from collections.abc import Sequence
 from typing import Any
 
+from aiohttp import web
+
 from standins.discord_payloads import ChannelSpec
 from standins.discord_standin import DiscordStandIn
 
@@ -37,6 +39,18 @@ class BenchStandIn(DiscordStandIn):
             enforce_limits=enforce_limits,
             **options,
         )
+        self.global_429 = 0  # 429s for the global limit (50 requests per second)
+        self.route_429 = 0  # 429s for a route's own limit (5 messages per 5 s per channel)
+
+    def _rate_limited(
+        self, retry_after: float, *, global_: bool, bucket: str, limit: int = 5
+    ) -> web.Response:
+        """Count each 429 by its scope, then answer it as the stand-in does."""
+        if global_:
+            self.global_429 += 1
+        else:
+            self.route_429 += 1
+        return super()._rate_limited(retry_after, global_=global_, bucket=bucket, limit=limit)
 
     def synced_since(self, moment: float) -> float | None:
         """When the guild's commands were last synced (a ``PUT`` answered 200) after ``moment``."""
