@@ -50,6 +50,8 @@ class CallbackRecord:
     with_response: bool
     time: float
     message: JSON | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Files uploaded with the answer (multipart), by file name."""
 
 
 @dataclass

@@ -15,8 +15,8 @@ Channel permissions are computed as Discord does (roles, then channel overwrites
 channel, history reads and posts obey them, and interactions carry them as ``app_permissions``.
 Message nonces are remembered for a window measured on an injectable clock
 (:meth:`~DiscordStandIn.expire_nonces`). Only what briefbot uses is modelled: no modals,
-selects, subcommand groups, attachments or message edits. ``docs/standins.md`` lists what is
-modelled, what is refused and the wire facts it relies on.
+selects, subcommand groups or message edits, and files only on an interaction's answer.
+``docs/standins.md`` lists what is modelled, what is refused and the wire facts it relies on.
 """
 
 # The waiting helpers take a ``timeout`` argument on purpose: tests read better that way.
@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .discord_acting import (
     INTERACTION_AUTOCOMPLETE,
@@ -577,7 +577,27 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
 
     @staticmethod
     async def _read_body(request: web.Request) -> tuple[Any, bool]:
-        """Return ``(json body, body_was_invalid)``; uploads (multipart) are not modelled."""
+        """Return ``(json body, body_was_invalid)``.
+
+        A multipart upload's body is its ``payload_json`` part; its files are kept in
+        ``request["files"]`` (file name to bytes).
+        """
+        if request.content_type == "multipart/form-data":
+            files: dict[str, bytes] = {}
+            payload: Any = None
+            reader = await request.multipart()
+            async for part in reader:
+                if not isinstance(part, BodyPartReader):
+                    return None, True
+                if part.name == "payload_json":
+                    payload = await part.text()
+                elif part.filename:
+                    files[part.filename] = bytes(await part.read(decode=False))
+            request["files"] = files
+            try:
+                return (json.loads(payload), False) if payload else (None, True)
+            except ValueError:
+                return None, True
         raw = await request.read()
         if not raw:
             return None, False
@@ -619,8 +639,9 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
             self.unhandled.append(f"{method} {path}")
             return self._error(NOT_FOUND)
         route, params = found
-        if request.content_type == "multipart/form-data" or invalid:
-            if request.content_type == "multipart/form-data":
+        upload = request.content_type == "multipart/form-data"
+        if (upload and route.handler != self._callback) or invalid:
+            if upload and not invalid:
                 self.unhandled.append(f"{method} {path}: an upload (attachments: not modelled)")
             else:
                 self.protocol_error(f"{method} {path}: body is not valid JSON")
@@ -769,7 +790,14 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         if kind == 4:
             message = self._new_message(rec.channel_id, dict(data or {}), interaction=rec)
         record = CallbackRecord(
-            rec.id, rec.token, kind, data, call.flag("with_response"), now, message
+            rec.id,
+            rec.token,
+            kind,
+            data,
+            call.flag("with_response"),
+            now,
+            message,
+            files=dict(call.request.get("files", {})),
         )
         rec.callback, rec.responded_at = record, now
         self.callbacks.append(record)
