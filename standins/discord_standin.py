@@ -116,6 +116,8 @@ _MODELLED_CALLBACKS = {
     INTERACTION_AUTOCOMPLETE: {8},
 }
 _TRUE = ("1", "true", "True")
+_FILES = web.RequestKey("files", dict[str, bytes])
+"""The files of a multipart upload, by file name."""
 GUILDS_PER_SHARD = 2500  # from this many guilds on, Discord refuses an unsharded session
 
 
@@ -580,7 +582,7 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         """Return ``(json body, body_was_invalid)``.
 
         A multipart upload's body is its ``payload_json`` part; its files are kept in
-        ``request["files"]`` (file name to bytes).
+        ``request[_FILES]`` (file name to bytes).
         """
         if request.content_type == "multipart/form-data":
             files: dict[str, bytes] = {}
@@ -593,7 +595,7 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
                     payload = await part.text()
                 elif part.filename:
                     files[part.filename] = bytes(await part.read(decode=False))
-            request["files"] = files
+            request[_FILES] = files
             try:
                 return (json.loads(payload), False) if payload else (None, True)
             except ValueError:
@@ -797,7 +799,7 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
             call.flag("with_response"),
             now,
             message,
-            files=dict(call.request.get("files", {})),
+            files=dict(call.request.get(_FILES, {})),
         )
         rec.callback, rec.responded_at = record, now
         self.callbacks.append(record)

@@ -47,6 +47,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
 )
 
+CALENDAR = CommandSpec(
+    "calendar", "The meetings as a calendar feed: its address, and how to subscribe"
+)
+"""Answered from where the feed is served, not from the briefs alone: each platform answers it
+with ``bot.core.calendar_links.calendar_reply``, beside ``COMMANDS``."""
+
 
 def command(name: str) -> CommandSpec:
     """The command called ``name`` (with or without its slash)."""

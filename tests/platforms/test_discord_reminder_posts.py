@@ -99,7 +99,8 @@ async def test_reminder_post_hides_its_nonce_in_a_working_sources_button(
     assert message_id == post.message["id"]
     assert post.nonce == nonce
     assert post.json["enforce_nonce"] is True
-    (button,) = custom_ids(post.message)
+    button, calendar = custom_ids(post.message)
+    assert calendar == f"cal:{reminder.event.id}:{reminder.brief_id}"
     assert nonce in button
     assert reminder.event.id in button
     assert len(button) <= 100
@@ -107,7 +108,7 @@ async def test_reminder_post_hides_its_nonce_in_a_working_sources_button(
     for hidden in (nonce, reminder.id, reminder.event.id, "rem:"):
         assert hidden not in visible, f"{hidden!r} is shown to readers"
     labels = [c["label"] for row in post.message["components"] for c in row["components"]]
-    assert labels == ["Sources"]
+    assert labels == ["Sources", "Add to calendar"]
 
     # A click after a restart: a new bot process rebuilds the sources by event id.
     async with connected_bot(discord, discord_runtime):

@@ -20,6 +20,7 @@ from bot.delivery.ledger import Ledger, LedgerError
 from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.cache import RenderCache
 from bot.platforms.discord import commands, reminders
+from bot.platforms.discord.calendar_button import CalendarButton
 from bot.platforms.discord.permissions import channel_warning
 from bot.platforms.discord.reminder_button import ReminderSourcesButton
 from bot.platforms.discord.replies import error_text
@@ -156,7 +157,7 @@ class BriefBot(discord.AutoShardedClient):
         for command in commands.build(with_brief=len(self.runtime.library.briefs) > 1):
             self.tree.add_command(command)
         self.tree.add_command(reminders.group)
-        self.add_dynamic_items(SourcesButton, ReminderSourcesButton)
+        self.add_dynamic_items(SourcesButton, ReminderSourcesButton, CalendarButton)
         assert self.application_id is not None, "login() sets the application id"
         if not self.force_sync and self.shard_ids is not None and 0 not in self.shard_ids:
             log.info("slash commands are synced by the process that runs shard 0")

@@ -8,15 +8,21 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.core.commands import AREA, BRIEF, COMMANDS, Invocation
+from bot.core.calendar_links import FeedAddress, calendar_reply, events_ahead
+from bot.core.commands import AREA, BRIEF, CALENDAR, COMMANDS, Invocation
 from bot.core.library import choices
 from bot.platforms.cache import this_minute
+from bot.platforms.discord.calendar_button import with_calendar_buttons
+from bot.platforms.discord.embeds import reply_embeds
+from bot.platforms.discord.sources import sources_view
 
 if TYPE_CHECKING:
     from bot.platforms.discord.client import BriefBot
 
 Interaction = discord.Interaction[Any]
 CHOICES_LIMIT = 25
+LINK_URL_LIMIT = 512
+"""The longest address a link button takes."""
 
 
 async def respond(interaction: Interaction, command: str, **options: str | None) -> None:
@@ -24,11 +30,30 @@ async def respond(interaction: Interaction, command: str, **options: str | None)
     bot: BriefBot = interaction.client
     given = {name: value for name, value in options.items() if value}
     now = this_minute(bot.runtime.clock.now())
-    _, (embeds, view) = bot.rendered.get(bot.runtime.library, Invocation(command, given), now)
+    library = bot.runtime.library
+    reply, (embeds, view) = bot.rendered.get(library, Invocation(command, given), now)
+    if command == "next-meeting":  # its own view: the buttons name the briefs' events
+        ahead = events_ahead(library, dict(reply.options).get("brief"), now)
+        view = with_calendar_buttons(sources_view(reply, now), ahead)
     await interaction.response.send_message(
         embeds=embeds,
         allowed_mentions=discord.AllowedMentions.none(),
         view=view if view is not None else discord.utils.MISSING,
+    )
+
+
+async def calendar(interaction: Interaction) -> None:
+    """``/calendar``: the feed's address and how to subscribe, or why there is none."""
+    bot: BriefBot = interaction.client
+    settings = bot.runtime.settings
+    address = FeedAddress.of(settings.calendar_public_url, settings.calendar_http_port)
+    reply = calendar_reply(bot.runtime.library, address, bot.runtime.clock.now())
+    view = discord.utils.MISSING
+    if address is not None and len(address.feed) <= LINK_URL_LIMIT:
+        view = discord.ui.View(timeout=None)
+        view.add_item(discord.ui.Button(label="Calendar feed (.ics)", url=address.feed))
+    await interaction.response.send_message(
+        embeds=reply_embeds(reply), view=view, allowed_mentions=discord.AllowedMentions.none()
     )
 
 
@@ -54,7 +79,7 @@ async def complete_area(interaction: Interaction, current: str) -> list[app_comm
 
 
 def _description(name: str) -> str:
-    return next(spec.description for spec in COMMANDS if spec.name == name)
+    return next(spec.description for spec in (*COMMANDS, CALENDAR) if spec.name == name)
 
 
 def build(with_brief: bool) -> list[app_commands.Command[Any, ..., None]]:
@@ -90,6 +115,7 @@ def build(with_brief: bool) -> list[app_commands.Command[Any, ..., None]]:
         add("summit", summit_b)
         add("mous", mous_b)
         add("next-meeting", next_b)
+        add("calendar", calendar)
         return built
 
     async def summit(interaction: Interaction) -> None:
@@ -106,4 +132,5 @@ def build(with_brief: bool) -> list[app_commands.Command[Any, ..., None]]:
     add("summit", summit)
     add("mous", mous)
     add("next-meeting", next_meeting)
+    add("calendar", calendar)
     return built

@@ -18,6 +18,8 @@ import discord
 from bot.core.library import Library
 from bot.core.reminders import Offset, Reminder, reminder_reply
 from bot.core.reply import Reply
+from bot.platforms.discord.calendar_button import CalendarButton
+from bot.platforms.discord.calendar_button import custom_id as custom_calendar_id
 from bot.platforms.discord.embeds import sources_embeds
 
 if TYPE_CHECKING:
@@ -107,10 +109,12 @@ class ReminderSourcesButton(discord.ui.DynamicItem[discord.ui.Button[Any]], temp
 
 
 def reminder_view(reply: Reply, nonce: str) -> discord.ui.View:
-    """The view under a reminder: its Sources button, carrying ``nonce``."""
+    """The view under a reminder: its Sources button, carrying ``nonce``, and Add to calendar."""
     event_id = dict(reply.options).get("event")
     if not event_id:
         raise ValueError("a reminder reply names its event in options")
     view = discord.ui.View(timeout=None)
     view.add_item(ReminderSourcesButton(nonce, event_id, reply.brief_id))
+    if custom_calendar_id(event_id, reply.brief_id) is not None:
+        view.add_item(CalendarButton(event_id, reply.brief_id))
     return view
