@@ -10,7 +10,9 @@ URL that came from a brief.
 from collections.abc import Iterable
 from typing import Any
 
+from bot.core.calendar_links import FeedAddress, google_link
 from bot.core.reply import ChannelRef, Countdown, Line, Moment, Reply, Segment, Source
+from bot.core.schema import Brief, Event
 
 BLOCKS = 50
 SECTION_TEXT = 3000
@@ -19,6 +21,13 @@ FALLBACK_TEXT = 3000
 CUT = "\u2026"
 NOT_SHOWN = "_\u2026 shortened to fit Slack: {count} more not shown._"
 SOURCES_ACTION = "briefbot_sources"
+CALENDAR_ACTION = "briefbot_calendar"
+"""The prefix of the calendar buttons' action ids: links, which Slack reports when clicked."""
+ACTIONS_ELEMENTS = 25
+BUTTON_TEXT = 75
+BUTTON_URL = 3000
+CALENDAR_EVENTS = 4
+"""At most this many meetings get calendar buttons under one message."""
 
 Block = dict[str, Any]
 
@@ -153,3 +162,48 @@ def sources_blocks(reply: Reply) -> list[Block]:
     ]
     body = [section(source_text(source)) for source in reply.sources]
     return assemble(head, body, [])
+
+
+def link_button(text: str, url: str, action_id: str) -> Block:
+    """A button that opens ``url`` in the reader's browser."""
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": fit(text, BUTTON_TEXT)},
+        "url": url,
+        "action_id": action_id,
+    }
+
+
+def calendar_buttons(pairs: list[tuple[Brief, Event]], address: FeedAddress | None) -> list[Block]:
+    """Per meeting: a Google Calendar button and, when the feed is served, its .ics.
+
+    With one meeting the buttons say "Add to Google Calendar" and "Download .ics"; with
+    several, each names its meeting.
+    """
+    shown = pairs[:CALENDAR_EVENTS]
+    buttons: list[Block] = []
+    for brief, event in shown:
+        named = len(shown) > 1
+        link = google_link(brief, event, limit=BUTTON_URL)
+        if link is not None:
+            text = f"Add {event.name} to Google Calendar" if named else "Add to Google Calendar"
+            buttons.append(link_button(text, link, f"{CALENDAR_ACTION}_{len(buttons)}"))
+        if address is not None:
+            url = address.event(brief.id, event.id)
+            if len(url) <= BUTTON_URL:
+                text = f"{event.name} (.ics)" if named else "Download .ics"
+                buttons.append(link_button(text, url, f"{CALENDAR_ACTION}_{len(buttons)}"))
+    return buttons
+
+
+def with_buttons(blocks: list[Block], buttons: list[Block]) -> list[Block]:
+    """``blocks`` (left unchanged) with ``buttons`` after a closing actions block's, or in a
+    new actions block; within Slack's 50 blocks and 25 elements an actions block."""
+    if not buttons:
+        return blocks
+    if blocks and blocks[-1].get("type") == "actions":
+        last = blocks[-1]
+        elements = [*last["elements"], *buttons][:ACTIONS_ELEMENTS]
+        return [*blocks[:-1], {**last, "elements": elements}]
+    actions = {"type": "actions", "elements": buttons[:ACTIONS_ELEMENTS]}
+    return [*blocks[: BLOCKS - 1], actions]

@@ -1,4 +1,10 @@
-"""Slack's slash commands and the Sources button, answered from the core."""
+"""Slack's slash commands, the Sources button and the calendar buttons, answered from the core.
+
+Calendar buttons are links (Google Calendar's new-event page, and the event's .ics when the
+feed is served): a member's own browser opens them. The .ics is not uploaded as a file, since
+``files.uploadV2`` shares a file with the whole channel (there is no ephemeral file), and
+would need the ``files:write`` scope.
+"""
 
 import asyncio
 import logging
@@ -11,17 +17,23 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.answers import answer
-from bot.core.commands import COMMANDS, Invocation, UsageError, parse
+from bot.core.calendar_links import FeedAddress, calendar_reply, events_ahead
+from bot.core.commands import CALENDAR, COMMANDS, Invocation, UsageError, parse
 from bot.core.library import UnknownChoice
 from bot.core.reply import Reply
 from bot.delivery.ledger import SubscriptionSource
 from bot.delivery.listing import SHOWN, reminders_reply
 from bot.platforms.cache import this_minute
 from bot.platforms.slack.blocks import (
+    CALENDAR_ACTION,
     SOURCES_ACTION,
+    Block,
+    calendar_buttons,
     fallback_text,
+    link_button,
     reply_blocks,
     sources_blocks,
+    with_buttons,
 )
 
 if TYPE_CHECKING:
@@ -50,10 +62,18 @@ def register(app: AsyncApp, platform: "SlackPlatform") -> None:
         await ack()
         await show_sources(body, respond, platform)
 
+    async def on_calendar(ack: AsyncAck) -> None:
+        await calendar_command(ack, platform)
+
+    async def on_link(ack: AsyncAck) -> None:
+        await ack()  # a link button: the reader's browser opens it, nothing more to do
+
     for spec in COMMANDS:
         app.command(f"/{spec.name}")(on_command)
     app.command("/reminders")(on_reminders)
+    app.command(f"/{CALENDAR.name}")(on_calendar)
     app.action(SOURCES_ACTION)(on_sources)
+    app.action(re.compile(f"^{CALENDAR_ACTION}_"))(on_link)
 
 
 async def answer_command(ack: AsyncAck, command: dict[str, Any], platform: "SlackPlatform") -> None:
@@ -61,7 +81,11 @@ async def answer_command(ack: AsyncAck, command: dict[str, Any], platform: "Slac
     typed = f"{command.get('command', '')} {command.get('text', '')}".strip()
     try:
         now = this_minute(platform.runtime.clock.now())
-        _, (text, blocks) = platform.rendered.get(platform.runtime.library, parse(typed), now)
+        library = platform.runtime.library
+        reply, (text, blocks) = platform.rendered.get(library, parse(typed), now)
+        if reply.command == "next-meeting":
+            ahead = events_ahead(library, dict(reply.options).get("brief"), now)
+            blocks = with_buttons(blocks, calendar_buttons(ahead, feed_address(platform)))
     except (UsageError, UnknownChoice) as error:
         text = str(error)
         await ack(text=text[:1].upper() + text[1:] + ".")
@@ -71,6 +95,42 @@ async def answer_command(ack: AsyncAck, command: dict[str, Any], platform: "Slac
         await ack(text=APOLOGY)
         return
     await ack(response_type="in_channel", text=text, blocks=blocks)
+
+
+def feed_address(platform: "SlackPlatform") -> FeedAddress | None:
+    """Where members reach the calendar feed, or ``None`` when it is not served."""
+    settings = platform.runtime.settings
+    return FeedAddress.of(settings.calendar_public_url, settings.calendar_http_port)
+
+
+async def calendar_command(ack: AsyncAck, platform: "SlackPlatform") -> None:
+    """``/calendar``: the feed's address with a button to it, or why there is none."""
+    address = feed_address(platform)
+    try:
+        reply = calendar_reply(platform.runtime.library, address, platform.runtime.clock.now())
+    except Exception:
+        log.exception("Slack: answering /calendar failed")
+        await ack(text=APOLOGY)
+        return
+    feed = (
+        [link_button("Calendar feed (.ics)", address.feed, f"{CALENDAR_ACTION}_feed")]
+        if address is not None
+        else []
+    )
+    blocks = with_buttons(reply_blocks(reply), feed)
+    await ack(response_type="in_channel", text=fallback_text(reply), blocks=blocks)
+
+
+def reminder_buttons(platform: "SlackPlatform", reply: Reply) -> list[Block]:
+    """The calendar buttons under a reminder of the event ``reply`` names."""
+    event_id = dict(reply.options).get("event")
+    found = [
+        (brief, event)
+        for brief, event in platform.runtime.library.events(None)
+        if event.id == event_id
+    ]
+    pair = next((p for p in found if p[0].id == reply.brief_id), None) or next(iter(found), None)
+    return calendar_buttons([pair], feed_address(platform)) if pair else []
 
 
 async def show_sources(
