@@ -152,7 +152,7 @@ def calendar_reply(library: Library, address: FeedAddress | None, now: datetime)
         summary = (
             line(
                 "The operator has not turned on the calendar feed here. Each meeting can still "
-                "be added one by one: press Add to calendar under /next-meeting or a reminder."
+                "be added one at a time, from the calendar links under /next-meeting."
             ),
         )
         sections = [

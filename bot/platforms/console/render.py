@@ -9,7 +9,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bot.core.calendar_links import FeedAddress, google_link
 from bot.core.reply import ChannelRef, Countdown, Line, Moment, Reply
+from bot.core.schema import Brief, Event
 
 if TYPE_CHECKING:
     from bot.delivery.report import ScheduleReport
@@ -53,6 +55,27 @@ def reply_panel(reply: Reply, *, border: str = "cyan", subtitle: str | None = No
         border_style=border,
         padding=(0, 1),
     )
+
+
+def calendar_links(pairs: list[tuple[Brief, Event]], feed: FeedAddress | None) -> Text:
+    """Under /next-meeting: each meeting's Google Calendar link and, when served, its .ics.
+
+    Links are shown in full (and clickable where the terminal can), never cut.
+    """
+    text = Text()
+    for brief, event in pairs:
+        link = google_link(brief, event)
+        if link is None:
+            continue
+        text.append("\N{CALENDAR} " + f"{event.name}: add to Google Calendar\n", style="bold")
+        text.append(link, style=f"link {link}")
+        if feed is not None:
+            ics = feed.event(brief.id, event.id)
+            text.append("\n.ics: ")
+            text.append(ics, style=f"link {ics}")
+        text.append("\n")
+    text.rstrip()
+    return text
 
 
 def sources_panel(reply: Reply) -> Panel:

@@ -5,18 +5,26 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from bot.core.answers import answer
+from bot.core.calendar_links import FeedAddress, calendar_reply, events_ahead
 from bot.core.clock import Clock
-from bot.core.commands import COMMANDS, UsageError, parse
+from bot.core.commands import CALENDAR, COMMANDS, UsageError, parse
 from bot.core.library import Library, UnknownChoice
 from bot.core.reply import Reply
-from bot.platforms.console.render import help_table, post_panel, reply_panel, sources_panel
+from bot.platforms.console.render import (
+    calendar_links,
+    help_table,
+    post_panel,
+    reply_panel,
+    sources_panel,
+)
 
 CHANNEL = "#briefing"
 EXTRA_COMMANDS = (
+    (f"/{CALENDAR.name}", CALENDAR.description),
     ("/sources", "The article's words behind the last answer"),
     ("/help", "This list"),
     ("/quit", "Leave the console (Ctrl-D works too)"),
@@ -26,10 +34,14 @@ EXTRA_COMMANDS = (
 class ConsoleSession:
     """One person at a terminal, talking to the bot in the channel ``#briefing``."""
 
-    def __init__(self, library: Library, clock: Clock, console: Console) -> None:
+    def __init__(
+        self, library: Library, clock: Clock, console: Console, feed: FeedAddress | None = None
+    ) -> None:
         self.library = library
         self.clock = clock
         self.console = console
+        self.feed = feed
+        """Where the calendar feed is served, for /calendar and the links under /next-meeting."""
         self.last: Reply | None = None
 
     def welcome(self) -> RenderableType:
@@ -76,11 +88,21 @@ class ConsoleSession:
                     style="yellow",
                 )
             return sources_panel(self.last)
+        if word == f"/{CALENDAR.name}":
+            return reply_panel(calendar_reply(self.library, self.feed, self.clock.now()))
+        return self._answer(typed)
+
+    def _answer(self, typed: str) -> RenderableType:
+        """A command's answer; under /next-meeting, each meeting's calendar links."""
+        now = self.clock.now()
         try:
-            reply = answer(self.library, parse(typed), self.clock.now())
+            reply = answer(self.library, parse(typed), now)
         except (UsageError, UnknownChoice) as error:
             return Text(f"{error}", style="yellow")
         self.last = reply
+        if reply.command == "next-meeting":
+            ahead = events_ahead(self.library, dict(reply.options).get("brief"), now)
+            return Group(reply_panel(reply), calendar_links(ahead, self.feed))
         return reply_panel(reply)
 
     def _help_rows(self) -> list[tuple[str, str]]:
