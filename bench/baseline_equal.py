@@ -21,9 +21,23 @@ import discord
 
 from bench.baseline_discord import COMMANDS, BaselineBot, main
 from bot.core.answers import answer
+from bot.core.calendar_links import events_ahead
 from bot.core.commands import Invocation
+from bot.core.library import Library
 from bot.core.loading import load_library
-from bot.platforms.discord.sources import RenderedAnswer, rendered_answer
+from bot.platforms.discord.calendar_button import with_calendar_buttons
+from bot.platforms.discord.sources import RenderedAnswer, rendered_answer, sources_view
+
+
+def prebuilt(library: Library, name: str, at: datetime) -> RenderedAnswer:
+    """Command ``name``'s answer at ``at`` exactly as briefbot sends it: /next-meeting's view
+    also holds an Add to calendar button per meeting ahead."""
+    reply = answer(library, Invocation(name), at)
+    found = rendered_answer(reply, at)
+    if name != "next-meeting":
+        return found
+    ahead = events_ahead(library, dict(reply.options).get("brief"), at)
+    return found._replace(view=with_calendar_buttons(sources_view(reply, at), ahead))
 
 
 def answer_instant() -> datetime:
@@ -56,7 +70,7 @@ class EqualWorkBot(BaselineBot):
         library = load_library(Path(os.environ["BRIEFS_DIR"]))
         at = answer_instant()
         for name in COMMANDS:
-            self.answers[name] = rendered_answer(answer(library, Invocation(name), at), at)
+            self.answers[name] = prebuilt(library, name, at)
         await super().setup_hook()
 
 

@@ -106,7 +106,10 @@ async def same_answers(ours: Contender, equal: Contender) -> None:
             record = await contender.standin.send_command(name)
             answers.append((await record.wait_response(ANSWER_TIMEOUT)).data)
         if answers[0] != answers[1]:
-            raise BenchError(f"/{name}: the equal-work baseline's answer differs from ours")
+            raise BenchError(
+                f"/{name}: the equal-work baseline's answer differs from ours: "
+                f"{str(answers[1])[:400]} against {str(answers[0])[:400]}"
+            )
 
 
 def _ms(summary: Summary) -> tuple[float, float, float]:
