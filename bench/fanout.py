@@ -44,7 +44,7 @@ TITLE = "Reminder fan-out"
 DUE = datetime(2017, 6, 30, 7, 0, tzinfo=UTC)  # the G20's 7-day reminder
 LEAD = 2.5  # seconds of the bot's clock between its start and the due time, at most 1k channels
 LEAD_PER_CHANNEL = 0.002  # more lead per channel beyond that: the bot subscribes them at start
-DUE_LINE = "is due: posting to"
+DUE_LINE = "is due at "
 LATE_POST = "(late)"  # how the bot logs a post it made past its due time and grace
 GLOBAL_RATE = 50  # Discord's global limit: requests per second
 CHANNEL_RATE = (5, 5.0)  # Discord's limit per channel: 5 messages per 5 s

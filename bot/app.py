@@ -66,7 +66,12 @@ async def run_console(
         runtime.settings.instance,
     )
     scheduler = ReminderScheduler(
-        runtime.library, runtime.clock, ledger, [poster], timing_from(runtime.settings)
+        runtime.library,
+        runtime.clock,
+        ledger,
+        [poster],
+        timing_from(runtime.settings),
+        senders={poster.platform: ledger.sender_lock(poster.platform)},
     )
     await scheduler.start()
     if reloader is not None:

@@ -140,7 +140,10 @@ async def serve_platforms(
     platforms: Sequence[Platform],
     reloader: Reloader | None = None,
 ) -> None:
-    """Start every platform, then run one reminder scheduler over all of them until cancelled."""
+    """Start every platform, then run one reminder scheduler over all of them until cancelled.
+
+    Processes sharing the ledger elect one sender per platform (``bot.delivery.election``).
+    """
     if reloader is None:
         reloader = Reloader(runtime)
         reloader.install()
@@ -150,7 +153,12 @@ async def serve_platforms(
         ledger,
         [platform.poster for platform in platforms],
         timing_from(runtime.settings),
+        senders={
+            platform.poster.platform: ledger.sender_lock(platform.poster.platform)
+            for platform in platforms
+        },
     )
+    serving: list[asyncio.Future[None]] = []
     try:
         for platform in platforms:
             await platform.start()
@@ -163,10 +171,16 @@ async def serve_platforms(
                 runtime.settings.instance,
             )
             platform.attach(scheduler)
+        # The gateways connect while the scheduler plans (recording what was missed while
+        # the bot was down can take a while): commands are answered meanwhile.
+        serving = [asyncio.ensure_future(platform.serve()) for platform in platforms]
         await scheduler.start()
         reloader.attach(scheduler)
-        await asyncio.gather(*(platform.serve() for platform in platforms))
+        await asyncio.gather(*serving)
     finally:
+        for task in serving:
+            task.cancel()
+        await asyncio.gather(*serving, return_exceptions=True)
         await scheduler.stop()
         for platform in platforms:
             await platform.close()

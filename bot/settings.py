@@ -501,7 +501,7 @@ class Settings(BaseSettings):
     reminder_channel_ids: _ChannelIds = ()
     reminder_channel_ids_file: _ChannelFile = ()
     """The ids read from the file; ``discord_channels`` joins them to the list."""
-    reminder_claim_lease: Annotated[timedelta, _setting(_claim_lease)] = timedelta(minutes=2)
+    reminder_claim_lease: Annotated[timedelta, _setting(_claim_lease)] = timedelta(seconds=30)
     calendar_http_port: Annotated[int | None, _setting(_port)] = None
     """None: the calendar feed is not served over HTTP."""
     calendar_public_url: _HttpUrl = None

@@ -30,6 +30,8 @@ class Poster(Protocol):
     """One platform's way to post a reminder into a channel."""
 
     platform: str
+    posts_per_second: float
+    """How many posts a second the platform takes from the bot in all (``inf``: no limit)."""
 
     async def post(self, channel_id: str, reply: Reply, *, nonce: str) -> str | None:
         """Post ``reply``; return the message id if the platform gives one.

@@ -25,10 +25,9 @@ virtual time; APScheduler and the ledger's claim leases run on real time.
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -38,7 +37,10 @@ from bot.core.answers import Status, status
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.reminders import Offset, Reminder, plan, reminder_reply
-from bot.delivery.ledger import Claim, ClaimOutcome, DeliveryKey, Ledger, LedgerError
+from bot.delivery.election import WATCH, Election
+from bot.delivery.fanout import early_start
+from bot.delivery.ledger import Claim, ClaimOutcome, DeliveryKey, Ledger, LedgerError, SenderLock
+from bot.delivery.ledger.senders import AlwaysSender
 from bot.delivery.posting import ChannelUnavailable, Poster, PostFailed, SearchBlind
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,12 @@ LOOKBACK = timedelta(minutes=10)  # how far before a crashed claim to search cha
 GRACE_RAN_OUT = "it could not be posted within the grace window"
 SWEEP = timedelta(minutes=1)  # how often due, unsettled deliveries are looked for
 LEDGER_RETRY_FIRST = timedelta(seconds=1)  # first retry when the ledger fails as a reminder is due
+CLAIM_BATCH = 100  # deliveries claimed in one transaction during a fan-out
+
+
+def _minutes(span: timedelta) -> str:
+    seconds = round(span.total_seconds())
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
 def real_now() -> datetime:
@@ -72,6 +80,7 @@ class Timing:
     lease: timedelta
     concurrency: int = 8
     sweep: timedelta = SWEEP
+    watch: timedelta = WATCH
 
 
 class ReminderScheduler:
@@ -87,6 +96,7 @@ class ReminderScheduler:
         *,
         owner: str | None = None,
         now_real: Callable[[], datetime] = real_now,
+        senders: Mapping[str, SenderLock] | None = None,
     ) -> None:
         self.library = library
         self.clock = clock
@@ -104,12 +114,24 @@ class ReminderScheduler:
         self._running: set[asyncio.Task[None]] = set()
         self._closed: set[str] = set()  # reminders whose misses are recorded
         self._blind_warned: set[tuple[str, str]] = set()
+        locks: dict[str, SenderLock] = {platform: AlwaysSender() for platform in self.posters}
+        locks.update((p, lock) for p, lock in (senders or {}).items() if p in self.posters)
+        self.election = Election(
+            ledger, locks, self.owner, now_real=now_real, on_lost=self._stop_sending
+        )
+        self._workers: dict[str, set[asyncio.Task[None]]] = {p: set() for p in self.posters}
+        self._counts: dict[str, int] = {}  # active channels, by platform
+        self._rates = {p: poster.posts_per_second for p, poster in self.posters.items()}
+        self._renew_at: datetime | None = None
+        self._stopping = False
 
     # ------------------------------------------------------------------ planning
 
     async def start(self) -> None:
-        """Start the scheduler on the running loop, plan every reminder, and start the sweep."""
+        """Start the scheduler on the running loop, become a sender where none is, plan every
+        reminder, and start the sweep and the watch over the sender locks and leases."""
         self.scheduler.start()
+        await self.watch()
         self.scheduler.add_job(
             self.sweep,
             IntervalTrigger(seconds=self.timing.sweep.total_seconds(), timezone=UTC),
@@ -117,16 +139,48 @@ class ReminderScheduler:
             name="sweep",
             replace_existing=True,
         )
+        self.scheduler.add_job(
+            self.watch,
+            IntervalTrigger(seconds=self.timing.watch.total_seconds(), timezone=UTC),
+            id="watch",
+            name="watch",
+            replace_existing=True,
+        )
         await self.replan(self.library)
 
     async def stop(self) -> None:
-        """Stop scheduling; let deliveries under way finish their current step."""
+        """Stop scheduling; let deliveries under way finish their current step; give up the
+        sender locks so that a standby process takes over at once."""
+        self._stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        for task in list(self._running):
+        running = set(self._running).union(*self._workers.values())
+        for task in running:
             task.cancel()
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+        await self.election.close()
+
+    async def watch(self) -> None:
+        """Keep the sender locks, renew this process's claims (its heartbeat), and deliver
+        at once what a handover freed."""
+        ready = await self.election.check()
+        now = self.now_real()
+        if self._renew_at is None or now >= self._renew_at:
+            self._renew_at = now + self.timing.lease / 3
+            try:
+                await asyncio.to_thread(
+                    self.ledger.renew, self.owner, now=now, lease=self.timing.lease
+                )
+            except LedgerError as error:
+                log.warning("cannot renew this process's claims now: %s", error)
+        if ready:
+            await self.sweep()
+
+    def _stop_sending(self, platform: str) -> None:
+        """The sender lock is lost: stop the deliveries under way there."""
+        for task in list(self._workers.get(platform, ())):
+            task.cancel()
 
     async def replan(self, library: Library) -> list[Reminder]:
         """Rebuild the plan from ``library``: schedule new and moved reminders, drop removed.
@@ -137,6 +191,7 @@ class ReminderScheduler:
         self.library = library
         reminders = plan(library, self.timing.offsets, self.timing.all_day_at)
         self.reminders = {reminder.id: reminder for reminder in reminders}
+        await self._measure_fan_out()
         now = self.clock.now()
         wanted: set[str] = set()
         missed: list[Reminder] = []
@@ -148,6 +203,7 @@ class ReminderScheduler:
             run_at = self._real_time_of(reminder.due_at)
             if run_at is None:
                 continue
+            run_at -= self.lead
             job_id = f"reminder:{reminder.id}"
             self.scheduler.add_job(
                 self._fire,
@@ -174,6 +230,24 @@ class ReminderScheduler:
         self._log_plan(reminders, now)
         return reminders
 
+    @property
+    def lead(self) -> timedelta:
+        """How long before its due time (in real time) a reminder starts posting, so that the
+        last of many channels has it by then (see ``bot.delivery.fanout``)."""
+        return early_start(self._counts, self._rates)
+
+    def starts_at(self, reminder: Reminder) -> datetime:
+        """When (in the bot's time) posting ``reminder`` begins."""
+        return reminder.due_at - self.lead * max(self.clock.speed, 0.0)
+
+    async def _measure_fan_out(self) -> None:
+        """Count each platform's channels, for how early a fan-out starts."""
+        try:
+            for platform in self.posters:
+                self._counts[platform] = await asyncio.to_thread(self.ledger.active_count, platform)
+        except LedgerError as error:
+            log.warning("cannot count the subscribed channels now: %s", error)
+
     def upcoming(self, now: datetime | None = None) -> list[Reminder]:
         """Reminders still ahead of ``now`` (default: the clock's now), soonest first."""
         moment = now or self.clock.now()
@@ -198,6 +272,13 @@ class ReminderScheduler:
             return
         first = ahead[0]
         frozen = " (the clock is frozen: it will not fire)" if self.clock.speed == 0 else ""
+        if self.lead:
+            log.info(
+                "reminders to %s channel(s) start posting %s before their due time, so that "
+                "the last channel has them by then",
+                " + ".join(f"{count:,} {p}" for p, count in sorted(self._counts.items())),
+                _minutes(self.lead),
+            )
         log.info(
             "planned %d reminder(s), %d ahead; next: %s at %s%s",
             len(reminders),
@@ -218,10 +299,11 @@ class ReminderScheduler:
         """
         try:
             await self._record_pending_missed()
+            await self._measure_fan_out()
             now = self.clock.now()
             attempted = 0
             for reminder in list(self.reminders.values()):
-                if reminder.due_at <= now and now - reminder.due_at <= self._grace():
+                if self.starts_at(reminder) <= now and now - reminder.due_at <= self._grace():
                     attempted += await self._deliver_all(reminder)
         except LedgerError as error:
             log.warning("sweep: the ledger is unavailable (%s); trying again later", error)
@@ -268,21 +350,92 @@ class ReminderScheduler:
             )
             return
         if count:
-            log.info("reminder %s is due: posting to %d channel(s)", reminder.id, count)
+            log.info("reminder %s: %d deliveries attempted", reminder.id, count)
 
     async def _deliver_all(self, reminder: Reminder) -> int:
-        """Deliver ``reminder`` to every active channel not yet settled; return how many."""
-        jobs: list[Coroutine[Any, Any, None]] = []
+        """Deliver ``reminder`` to every active channel not yet settled, on each platform this
+        process sends for; return how many deliveries it attempted."""
+        total = 0
         for platform, poster in self.posters.items():
+            if platform in self.election.lost:
+                raise LedgerError(f"the {platform} sender lock was lost with the database")
+            if not self.election.may_send(platform):
+                continue
             channels = await asyncio.to_thread(self.ledger.active_channels, platform)
             settled = await asyncio.to_thread(self.ledger.settled_channels, reminder.id, platform)
-            jobs.extend(
-                self._deliver(poster, channel, reminder)
-                for channel in channels
-                if channel not in settled
-            )
-        await asyncio.gather(*jobs)
-        return len(jobs)
+            todo = [channel for channel in channels if channel not in settled]
+            total += len(todo)
+            if todo:
+                log.info(
+                    "reminder %s is due at %s: posting to %d %s channel(s)",
+                    reminder.id,
+                    reminder.due_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                    len(todo),
+                    platform,
+                )
+                await self._fan_out(poster, reminder, todo)
+        return total
+
+    async def _fan_out(self, poster: Poster, reminder: Reminder, channels: list[str]) -> None:
+        """Post to ``channels`` through a few workers, claiming a batch at a time.
+
+        Channels without a delivery yet are claimed ``CLAIM_BATCH`` at once; the others
+        (a retry, a resumed claim) one by one. Memory stays flat however many channels.
+        """
+        platform = poster.platform
+
+        def items() -> Iterator[list[tuple[str, Claim | None]]]:
+            for start in range(0, len(channels), CLAIM_BATCH):
+                yield [(channel, None) for channel in channels[start : start + CLAIM_BATCH]]
+
+        batches = items()
+        pending: list[tuple[str, Claim | None]] = []
+        lock = asyncio.Lock()
+
+        async def next_item() -> tuple[str, Claim | None] | None:
+            async with lock:
+                while not pending:
+                    batch = next(batches, None)
+                    if batch is None or self._stopping or not self.election.may_send(platform):
+                        return None
+                    pending.extend(await self._claim_batch(poster, reminder, batch))
+                return pending.pop(0)
+
+        async def worker() -> None:
+            current = asyncio.current_task()
+            while not self._stopping and (item := await next_item()) is not None:
+                if current is not None and current.cancelling():
+                    return  # stopped mid-delivery: the claim is resumed at the next start
+                channel, claim = item
+                await self._deliver(poster, channel, reminder, claim)
+
+        workers = [
+            asyncio.create_task(worker())
+            for _ in range(min(self.timing.concurrency, len(channels)))
+        ]
+        self._workers[platform].update(workers)
+        try:
+            await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            self._workers[platform].difference_update(workers)
+
+    async def _claim_batch(
+        self, poster: Poster, reminder: Reminder, batch: list[tuple[str, Claim | None]]
+    ) -> list[tuple[str, Claim | None]]:
+        """The batch with a claim for each channel that had no delivery yet (one transaction);
+        the others are claimed one by one when their turn comes."""
+        keys = [DeliveryKey(reminder.id, poster.platform, channel) for channel, _ in batch]
+        claims = await asyncio.to_thread(
+            self.ledger.claim_new,
+            keys,
+            event_id=reminder.event.id,
+            due_at=reminder.due_at,
+            owner=self.owner,
+            now=self.now_real(),
+            lease=self.timing.lease,
+        )
+        new = {claim.delivery.key.channel_id: claim for claim in claims}
+        return [(channel, new.get(channel)) for channel, _ in batch]
 
     async def _retry(self, reminder_id: str, platform: str, channel: str) -> None:
         reminder = self.reminders.get(reminder_id)
@@ -300,14 +453,16 @@ class ReminderScheduler:
             replace_existing=True,
         )
 
-    async def _deliver(self, poster: Poster, channel: str, reminder: Reminder) -> None:
+    async def _deliver(
+        self, poster: Poster, channel: str, reminder: Reminder, claim: Claim | None = None
+    ) -> None:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
         key = DeliveryKey(reminder.id, poster.platform, channel)
         try:
             async with self._slots:
-                await self._deliver_once(poster, channel, reminder)
+                await self._deliver_once(poster, channel, reminder, claim)
         except asyncio.CancelledError:  # the bot is stopping: this job ends here, quietly
             log.info(
                 "stopped while delivering %s to %s:%s; the next start takes it up again",
@@ -344,18 +499,23 @@ class ReminderScheduler:
             if task is not None:
                 self._running.discard(task)
 
-    async def _deliver_once(self, poster: Poster, channel: str, reminder: Reminder) -> None:
+    async def _deliver_once(
+        self, poster: Poster, channel: str, reminder: Reminder, claim: Claim | None
+    ) -> None:
         key = DeliveryKey(reminder.id, poster.platform, channel)
         where = f"{poster.platform}:{channel}"
-        claim = await asyncio.to_thread(
-            self.ledger.claim,
-            key,
-            event_id=reminder.event.id,
-            due_at=reminder.due_at,
-            owner=self.owner,
-            now=self.now_real(),
-            lease=self.timing.lease,
-        )
+        if not self.election.may_send(poster.platform):
+            return  # another process sends here now
+        if claim is None:
+            claim = await asyncio.to_thread(
+                self.ledger.claim,
+                key,
+                event_id=reminder.event.id,
+                due_at=reminder.due_at,
+                owner=self.owner,
+                now=self.now_real(),
+                lease=self.timing.lease,
+            )
         if claim.outcome is ClaimOutcome.DONE:
             return
         if claim.outcome is ClaimOutcome.BUSY:
@@ -374,6 +534,8 @@ class ReminderScheduler:
             ):
                 return
             late = lateness > LATE_AFTER + self._tolerance()
+            if not await self.election.confirm(poster.platform):
+                return  # no longer the sender: the claim is resumed by the one that is
             brief = self.library.brief(reminder.brief_id)
             reply = reminder_reply(reminder, brief, now, late=late)
             message_id = await poster.post(channel, reply, nonce=key.nonce())
@@ -483,15 +645,24 @@ class ReminderScheduler:
             )
 
     async def _record_missed(self, reminder: Reminder, why: str) -> None:
+        """Record ``reminder`` as missed in every channel still lacking it: a few statements
+        per 500 channels, on each platform this process sends for."""
         changed = 0
         for platform in self.posters:
+            if not self.election.may_send(platform):
+                continue
             channels = await asyncio.to_thread(self.ledger.active_channels, platform)
             settled = await asyncio.to_thread(self.ledger.settled_channels, reminder.id, platform)
-            for channel in channels:
-                if channel in settled:
-                    continue
-                key = DeliveryKey(reminder.id, platform, channel)
-                changed += await self._mark_missed(key, reminder, why)
+            keys = [DeliveryKey(reminder.id, platform, c) for c in channels if c not in settled]
+            if keys:
+                changed += await asyncio.to_thread(
+                    self.ledger.mark_missed_many,
+                    keys,
+                    event_id=reminder.event.id,
+                    due_at=reminder.due_at,
+                    now=self.now_real(),
+                    reason=why,
+                )
         if changed:
             log.warning(
                 "reminder %s (due %s) missed in %d channel(s): %s; not posted, to avoid a flood",

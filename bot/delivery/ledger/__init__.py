@@ -42,6 +42,7 @@ from bot.delivery.ledger.models import (
     UtcDateTime,
 )
 from bot.delivery.ledger.schema import SchemaError, current_revision, upgrade
+from bot.delivery.ledger.senders import SenderLock, sender_lock
 from bot.delivery.ledger.store import ERROR_LENGTH
 from bot.delivery.ledger.subscriptions import SOURCES, Subscriptions
 
@@ -61,6 +62,7 @@ __all__ = [
     "DeliveryState",
     "Ledger",
     "LedgerError",
+    "SenderLock",
     "Subscription",
     "SubscriptionSource",
     "SubscriptionState",
@@ -93,6 +95,10 @@ class Ledger(Deliveries, Subscriptions):
             engine.dispose()
             raise cannot_open(parsed, reason(error, parsed)) from error
         return cls(engine, serialise=serialise)
+
+    def sender_lock(self, platform: str) -> SenderLock:
+        """How this process and others on the same database elect ``platform``'s one sender."""
+        return sender_lock(self._engine, platform)
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the database is at."""

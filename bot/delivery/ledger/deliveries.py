@@ -6,11 +6,13 @@ key and conditional updates, so two processes sharing a database never both
 get to post.
 """
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,8 +21,11 @@ from bot.delivery.ledger.keys import DeliveryKey
 from bot.delivery.ledger.models import Claim, ClaimOutcome, Delivery, DeliveryState
 from bot.delivery.ledger.store import CLAIM_ROUNDS, Store, clip, require_aware, rowcount
 
-_columns = Delivery.__table__.c
+_TABLE = cast(Table, Delivery.__table__)
+_columns = _TABLE.c
 _SETTLED = (DeliveryState.SENT, DeliveryState.MISSED)
+_KEY_COLUMNS = ("reminder_id", "platform", "channel_id")
+_PLAIN_COLUMNS = tuple(c.name for c in Delivery.__table__.columns if c.name not in _KEY_COLUMNS)
 
 
 class Deliveries(Store):
@@ -64,6 +69,135 @@ class Deliveries(Store):
         if delivery is None:
             raise LedgerError(f"cannot claim {key}: the database refused the new row")
         return Claim(ClaimOutcome.BUSY, delivery)
+
+    def claim_new(
+        self,
+        keys: Sequence[DeliveryKey],
+        *,
+        event_id: str,
+        due_at: datetime,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+    ) -> list[Claim]:
+        """Claim at once every key of ``keys`` that has no row yet: ``INSERT … ON CONFLICT DO
+        NOTHING``, a statement per 500 keys in one transaction. Returns the new claims; a key
+        already in the ledger is left to :meth:`claim`, one at a time."""
+        require_aware(due_at=due_at, now=now)
+        if lease <= timedelta(0):
+            raise ValueError("a claim's lease must be positive")
+        wanted = {
+            key: replace(
+                _blank(key, event_id, due_at, DeliveryState.CLAIMED, now),
+                attempts=1,
+                first_claimed_at=now,
+                claimed_at=now,
+                lease_until=now + lease,
+                owner=owner,
+            )
+            for key in keys
+        }
+        claims: list[Claim] = []
+        ordered = list(wanted)
+        with self._write() as session:
+            insert_ignoring = _insert_ignoring(session)
+            for start in range(0, len(ordered), BATCH):
+                rows = [_row(wanted[key]) for key in ordered[start : start + BATCH]]
+                statement = insert_ignoring(_TABLE).returning(
+                    _columns.reminder_id, _columns.platform, _columns.channel_id
+                )
+                for reminder_id, platform, channel_id in session.execute(statement, rows):
+                    key = DeliveryKey(str(reminder_id), str(platform), str(channel_id))
+                    claims.append(Claim(ClaimOutcome.NEW, wanted[key]))
+        return claims
+
+    def mark_missed_many(
+        self,
+        keys: Sequence[DeliveryKey],
+        *,
+        event_id: str,
+        due_at: datetime,
+        now: datetime,
+        reason: str,
+    ) -> int:
+        """:meth:`mark_missed` for many keys in one transaction, a few statements per 500 keys.
+
+        Returns how many deliveries this changed.
+        """
+        require_aware(due_at=due_at, now=now)
+        error = clip(reason)
+        changed = 0
+        ordered = list(dict.fromkeys(keys))
+        with self._write() as session:
+            insert_ignoring = _insert_ignoring(session)
+            for start in range(0, len(ordered), BATCH):
+                batch = ordered[start : start + BATCH]
+                result = session.execute(
+                    update(Delivery)
+                    .where(
+                        tuple_(_columns.reminder_id, _columns.platform, _columns.channel_id).in_(
+                            [(k.reminder_id, k.platform, k.channel_id) for k in batch]
+                        ),
+                        Delivery.state.not_in(_SETTLED),
+                    )
+                    .values(
+                        state=DeliveryState.MISSED,
+                        error=error,
+                        retry_at=None,
+                        lease_until=None,
+                        updated_at=now,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                changed += rowcount(result)
+                rows = [
+                    _row(
+                        replace(
+                            _blank(key, event_id, due_at, DeliveryState.MISSED, now), error=error
+                        )
+                    )
+                    for key in batch
+                ]
+                inserted = session.execute(
+                    insert_ignoring(_TABLE).returning(_columns.channel_id), rows
+                )
+                changed += len(inserted.all())
+        return changed
+
+    def renew(self, owner: str, *, now: datetime, lease: timedelta) -> int:
+        """Extend every claim ``owner`` holds to ``now + lease`` (the heartbeat of a live
+        process); returns how many."""
+        require_aware(now=now)
+        with self._write() as session:
+            result = session.execute(
+                update(Delivery)
+                .where(Delivery.owner == owner, Delivery.state == DeliveryState.CLAIMED)
+                .values(lease_until=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            return rowcount(result)
+
+    def release_others(self, platform: str, owner: str, *, now: datetime) -> int:
+        """End the leases of every claim on ``platform`` held by another owner than ``owner``,
+        so that ``owner`` resumes them at once (looking for each post before posting again).
+
+        Called by the process that became the platform's only sender: the claims' owners are
+        gone or have stopped sending. Returns how many claims it released.
+        """
+        require_aware(now=now)
+        with self._write() as session:
+            result = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.state == DeliveryState.CLAIMED,
+                    _columns.platform == platform,
+                    or_(Delivery.owner.is_(None), Delivery.owner != owner),
+                    or_(Delivery.lease_until.is_(None), Delivery.lease_until > now),
+                )
+                .values(lease_until=now)
+                .execution_options(synchronize_session=False)
+            )
+            return rowcount(result)
 
     def mark_sent(
         self, key: DeliveryKey, *, now: datetime, message_id: str | None, late: bool
@@ -177,6 +311,29 @@ class Deliveries(Store):
             for state, count in session.execute(query):
                 totals[DeliveryState(state)] = int(count)
         return totals
+
+
+BATCH = 500  # rows per statement: within every database's limit on bound parameters
+
+
+def _insert_ignoring(session: Session) -> Callable[[Table], Any]:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return lambda table: postgresql.insert(table).on_conflict_do_nothing()
+    return lambda table: sqlite.insert(table).on_conflict_do_nothing()
+
+
+def _row(delivery: Delivery) -> dict[str, object]:
+    """A delivery as the table's columns, for a bulk insert."""
+    key = delivery.key
+    values: dict[str, object] = {
+        "reminder_id": key.reminder_id,
+        "platform": key.platform,
+        "channel_id": key.channel_id,
+    }
+    for name in _PLAIN_COLUMNS:
+        values[name] = getattr(delivery, name)
+    return values
 
 
 def _claim_once(session: Session, wanted: Delivery) -> Claim | None:

@@ -163,6 +163,14 @@ class Subscriptions(Store):
         with self._read() as session:
             return list(session.scalars(query))
 
+    def active_count(self, platform: str) -> int:
+        """How many channels of ``platform`` receive reminders."""
+        query = select(func.count()).where(
+            Subscription.platform == platform, Subscription.state == SubscriptionState.ACTIVE
+        )
+        with self._read() as session:
+            return int(session.scalar(query) or 0)
+
     def active_channels(self, platform: str) -> list[str]:
         """The ids of the channels of ``platform`` that receive reminders, sorted."""
         query = (

@@ -10,6 +10,7 @@ class ConsolePoster:
     """Posts into the console session's ``#briefing`` channel."""
 
     platform = "console"
+    posts_per_second = float("inf")
     channel = CHANNEL.removeprefix("#")
 
     def __init__(self, session: ConsoleSession) -> None:

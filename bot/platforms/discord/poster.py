@@ -38,6 +38,7 @@ class DiscordPoster:
     def __init__(self, client: discord.Client, limiter: RateLimiter | None = None) -> None:
         self.client = client
         self.limiter = limiter or RateLimiter(GLOBAL_RATE, 1.0)
+        self.posts_per_second = self.limiter.rate / self.limiter.per
         self.pages_read = 0  # history pages requested, for tests and logs
 
     def _channel(self, channel_id: str) -> discord.PartialMessageable:

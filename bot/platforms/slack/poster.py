@@ -113,6 +113,7 @@ class SlackPoster:
     ) -> None:
         self.client = client
         self.limiter = limiter or RateLimiter(RATE, 1.0)
+        self.posts_per_second = self.limiter.rate / self.limiter.per
         self.identity = identity
 
     async def post(self, channel_id: str, reply: Reply, *, nonce: str) -> str | None:
