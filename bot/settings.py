@@ -431,6 +431,17 @@ def _log_level(text: str) -> str:
     return level
 
 
+_SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
+
+
+def _switch(text: str) -> bool:
+    """A feature switched ``on`` or ``off`` (also ``true``/``false``, ``1``/``0``)."""
+    value = _SWITCH.get(text.lower()) if text.isascii() else None
+    if value is None:
+        raise ValueError(f"must be on or off (or true/false, 1/0), got {_quoted(text)}")
+    return value
+
+
 # ---------------------------------------------------------------- the settings
 
 _HttpUrl = Annotated[str | None, _setting(_url("http", "https"), MAX_URL_LENGTH)]
@@ -489,6 +500,8 @@ class Settings(BaseSettings):
     """None: as many shards as Discord recommends (``/gateway/bot``)."""
     discord_shard_ids: Annotated[tuple[int, ...], _setting(_shard_ids)] = ()
     """Which of the shards this process runs; empty: all of them."""
+    discord_scheduled_events: Annotated[bool, _setting(_switch)] = False
+    """Mirror the briefs' upcoming events into each guild's Events (needs Manage Events)."""
     instance: Annotated[str, _setting(_instance)] = Field(
         default="default", validation_alias="BRIEFBOT_INSTANCE"
     )
