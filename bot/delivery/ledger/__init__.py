@@ -24,6 +24,7 @@ from bot.delivery.ledger.engines import (
     parse_url,
     reason,
 )
+from bot.delivery.ledger.events import MirroredEvents
 from bot.delivery.ledger.keys import (
     CHANNEL_ID_LENGTH,
     NONCE_LENGTH,
@@ -36,6 +37,8 @@ from bot.delivery.ledger.models import (
     ClaimOutcome,
     Delivery,
     DeliveryState,
+    MirroredEvent,
+    MirrorState,
     Subscription,
     SubscriptionSource,
     SubscriptionState,
@@ -62,6 +65,8 @@ __all__ = [
     "DeliveryState",
     "Ledger",
     "LedgerError",
+    "MirrorState",
+    "MirroredEvent",
     "SenderLock",
     "Subscription",
     "SubscriptionSource",
@@ -70,8 +75,8 @@ __all__ = [
 ]
 
 
-class Ledger(Deliveries, Subscriptions):
-    """Deliveries and subscriptions in one SQL database (SQLite, PostgreSQL, …)."""
+class Ledger(Deliveries, Subscriptions, MirroredEvents):
+    """Deliveries, subscriptions and mirrored events in one SQL database (SQLite, PostgreSQL, …)."""
 
     @classmethod
     def open(cls, url: str, *, connect_args: Mapping[str, Any] | None = None) -> Self:

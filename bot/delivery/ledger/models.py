@@ -204,3 +204,39 @@ class Claim:
 
     outcome: ClaimOutcome
     delivery: Delivery
+
+
+class MirrorState(enum.StrEnum):
+    """Where the copy of a brief's event in a guild's scheduled events stands."""
+
+    CREATING = "creating"  # being created: a crash here is mended by adopting the copy found
+    SCHEDULED = "scheduled"  # the guild holds the copy, as last pushed
+    CANCELLED = "cancelled"  # the event left the briefs before it began: the copy was deleted
+    GONE = "gone"  # someone in the guild deleted the copy: it is not made again
+
+
+class MirroredEvent(Base):
+    """A brief's event copied into one guild's scheduled events (Discord's Events tab)."""
+
+    __tablename__ = "mirrored_events"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('creating', 'scheduled', 'cancelled', 'gone')",
+            name="ck_mirrored_events_state",
+        ),
+    )
+
+    platform: Mapped[str] = mapped_column(String(PLATFORM_LENGTH), primary_key=True)
+    guild_id: Mapped[str] = mapped_column(String(CHANNEL_ID_LENGTH), primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(REMINDER_ID_LENGTH), primary_key=True)
+    """The brief's event: its calendar UID (``<event id>@<brief id>.briefbot``)."""
+    state: Mapped[MirrorState] = mapped_column(Word(MirrorState))
+    remote_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    """The platform's id of the copy; None while it is being created."""
+    fingerprint: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    """A hash of what was last pushed (name, description, place, start, end)."""
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    """The brief's calendar SEQUENCE when it was last pushed."""
+    owner: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
