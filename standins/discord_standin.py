@@ -25,6 +25,7 @@ selects, subcommand groups or message edits, and files only on an interaction's 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import http
 import json
 import math
@@ -43,6 +44,7 @@ from .discord_acting import (
     INTERACTION_COMPONENT,
     ActingUser,
 )
+from .discord_events import ScheduledEvents
 from .discord_gateway import Gateway, GatewayOpRecord, shard_of
 from .discord_payloads import (
     ALREADY_ACKNOWLEDGED,
@@ -223,6 +225,7 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         required_shards: int | None = None,
         guilds_per_shard: int = GUILDS_PER_SHARD,
         max_concurrency: int = 1,
+        wall_clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         super().__init__()
         self.shards = shards
@@ -267,6 +270,13 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         self._by_token: dict[str, InteractionRecord] = {}
         self._routes = self._build_routes()
         self.gateway = Gateway(self)
+        self.guild_bot_permissions: dict[int, int] = {}  # the bot role's, where not the default
+        self.scheduled_events = ScheduledEvents(
+            self.bot_user,
+            self._snowflake,
+            wall_clock or (lambda: dt.datetime.now(dt.UTC)),
+            self.unhandled,
+        )
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -337,15 +347,23 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         if found is None:
             return 0
         guild = found[0]
-        roles = {guild.id: MEMBER_PERMISSIONS, guild.bot_role_id(): self.bot_permissions}
-        base = base_permissions(roles, guild.id, [guild.bot_role_id()])
         return channel_permissions(
-            base,
+            self.bot_guild_permissions(guild.id),
             self._overwrites[channel_id],
             guild_id=guild.id,
             member_id=self.bot_user.id,
             roles=[guild.bot_role_id()],
         )
+
+    def set_guild_bot_permissions(self, guild_id: int, permissions: int) -> None:
+        """Make the bot's role grant ``permissions`` in one guild (sent in its GUILD_CREATE)."""
+        self.guild_bot_permissions[guild_id] = permissions
+
+    def bot_guild_permissions(self, guild_id: int) -> int:
+        """The bot's guild-wide permissions: ``@everyone``'s and its role's."""
+        role = guild_id + 1  # StandInGuild.bot_role_id
+        granted = self.guild_bot_permissions.get(guild_id, self.bot_permissions)
+        return base_permissions({guild_id: MEMBER_PERMISSIONS, role: granted}, guild_id, [role])
 
     async def dispatch_channel_update(self, channel_id: int) -> None:
         """Send CHANNEL_UPDATE for a channel (with its overwrites) on the live session."""
@@ -528,6 +546,7 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
 
     def _build_routes(self) -> list[_Route]:
         app, guild, cid = r"(?P<app>\d+)", r"(?P<guild>\d+)", r"(?P<cid>\d+)"
+        event = r"(?P<event>\d+)"
         hook = rf"/webhooks/{app}/(?P<token>[^/]+)"
         callback = r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback"
         table: list[tuple[str, str, _Handler, bool]] = [
@@ -540,6 +559,10 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
             ("POST", hook, self._post_followup, False),
             ("GET", rf"/channels/{cid}/messages", self._get_history, True),
             ("POST", rf"/channels/{cid}/messages", self._post_message, True),
+            ("GET", rf"/guilds/{guild}/scheduled-events", self._list_events, True),
+            ("POST", rf"/guilds/{guild}/scheduled-events", self._create_event, True),
+            ("PATCH", rf"/guilds/{guild}/scheduled-events/{event}", self._modify_event, True),
+            ("DELETE", rf"/guilds/{guild}/scheduled-events/{event}", self._delete_event, True),
         ]
         # Interaction and webhook endpoints are exempt from the global rate limit.
         return [_Route(m, re.compile(p), h, auth, auth) for m, p, h, auth in table]
@@ -854,6 +877,42 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         self.followups.append(record)
         return json_response(message) if call.flag("wait") else web.Response(status=204)
 
+    # --- guild scheduled events (``discord_events``)
+
+    def _event_guild(self, call: _Call) -> int | None:
+        guild_id = call.id("guild")
+        return guild_id if any(g.id == guild_id for g in self.guilds) else None
+
+    async def _list_events(self, call: _Call) -> web.Response:
+        guild_id = self._event_guild(call)
+        if guild_id is None:
+            return self._error(UNKNOWN_GUILD)
+        return json_response(self.scheduled_events.list(guild_id, call.flag("with_user_count")))
+
+    async def _create_event(self, call: _Call) -> web.Response:
+        guild_id = self._event_guild(call)
+        if guild_id is None:
+            return self._error(UNKNOWN_GUILD)
+        permissions = self.bot_guild_permissions(guild_id)
+        answer = self.scheduled_events.create(guild_id, call.body, permissions)
+        return self._error(answer) if isinstance(answer, DiscordError) else json_response(answer)
+
+    async def _modify_event(self, call: _Call) -> web.Response:
+        guild_id = self._event_guild(call)
+        if guild_id is None:
+            return self._error(UNKNOWN_GUILD)
+        permissions = self.bot_guild_permissions(guild_id)
+        answer = self.scheduled_events.modify(guild_id, call.id("event"), call.body, permissions)
+        return self._error(answer) if isinstance(answer, DiscordError) else json_response(answer)
+
+    async def _delete_event(self, call: _Call) -> web.Response:
+        guild_id = self._event_guild(call)
+        if guild_id is None:
+            return self._error(UNKNOWN_GUILD)
+        permissions = self.bot_guild_permissions(guild_id)
+        error = self.scheduled_events.delete(guild_id, call.id("event"), permissions)
+        return self._error(error) if error is not None else web.Response(status=204)
+
     # --- channels and messages
 
     def _find_channel(self, channel_id: int) -> tuple[StandInGuild, StandInChannel] | None:
@@ -1001,7 +1060,7 @@ class DiscordStandIn(LoopbackServer[_Fault], ActingUser):
         return [
             g.payload(
                 self.bot_user,
-                self.bot_permissions,
+                self.guild_bot_permissions.get(g.id, self.bot_permissions),
                 self.member,
                 {c: [o.payload() for o in found] for c, found in self._overwrites.items()},
             )
