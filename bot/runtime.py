@@ -9,8 +9,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -38,6 +38,8 @@ class Runtime:
     settings: Settings
     library: Library
     clock: Clock
+    on_reload: list[Callable[[], None]] = field(default_factory=list)
+    """Called after each reload that took new briefs (they start what they do themselves)."""
 
 
 def timing_from(settings: Settings) -> Timing:
@@ -92,6 +94,8 @@ async def reload_briefs(runtime: Runtime, scheduler: ReminderScheduler) -> bool:
     runtime.library = library
     await scheduler.replan(library)
     log.info("reloaded %d brief(s)", len(library.briefs))
+    for listener in list(runtime.on_reload):
+        listener()
     return True
 
 
