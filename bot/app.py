@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from bot import log as log_setup
+from bot.core.calendar_links import FeedAddress
 from bot.core.clock import Clock
 from bot.core.loading import load_library
 from bot.delivery.ledger import Ledger, LedgerError
@@ -55,7 +56,9 @@ async def run_console(
     from bot.platforms.console.session import ConsoleSession
 
     log_setup.quiet_delivery_log()
-    session = ConsoleSession(runtime.library, runtime.clock, console)
+    settings = runtime.settings
+    feed = FeedAddress.of(settings.calendar_public_url, settings.calendar_http_port)
+    session = ConsoleSession(runtime.library, runtime.clock, console, feed)
     poster = ConsolePoster(session)
     await asyncio.to_thread(
         sync_settings_channels,

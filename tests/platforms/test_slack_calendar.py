@@ -1,10 +1,12 @@
 """Calendar buttons and /calendar on Slack: the real slack_bolt app on the loopback stand-in."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bot.core.reminders import Offset, Reminder, reminder_reply
 from bot.runtime import Runtime
 from standins.slack_standin import SlackStandIn
 from tests.platforms.conftest import RunningSlack
@@ -84,3 +86,27 @@ async def test_calendar_without_the_feed_says_how_to_get_one(
     assert "has not turned on the calendar feed" in str(payload["blocks"])
     assert "briefbot calendar --out briefbot.ics" in str(payload["blocks"])
     assert buttons(payload) == []
+
+
+async def test_a_reminder_links_its_meeting(slack: SlackStandIn, slack_runtime_for: Any) -> None:
+    runtime: Runtime = slack_runtime_for(calendar_http_port=8080, calendar_public_url=FEED)
+    brief = runtime.library.newest
+    event = next(event for event in brief.events if event.id == "g20-hamburg-2017")
+    now = datetime(2017, 6, 30, 7, 0, tzinfo=UTC)
+    reminder = Reminder(event.id, brief.id, event, Offset(timedelta(days=7), "7d"), now)
+    reply = reminder_reply(reminder, brief, now, late=False)
+    async with running_slack(slack, runtime) as platform:
+        await platform.poster.post("C0001", reply, nonce="n0nce")
+    (post,) = slack.posts
+    shown = [
+        element
+        for block in post.message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    assert [button["text"]["text"] for button in shown] == [
+        "Add to Google Calendar",
+        "Download .ics",
+    ]
+    assert google(shown[0]["url"])["dates"] == "20170707/20170709"
+    assert shown[1]["url"] == f"{FEED}/briefs/{BRIEF}/g20-hamburg-2017.ics"

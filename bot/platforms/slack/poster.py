@@ -9,6 +9,7 @@ by page, for the bot's own message carrying that nonce.
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.reply import Reply
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.posting import ChannelUnavailable, PostFailed, SearchBlind
-from bot.platforms.slack.blocks import fallback_text, reply_blocks
+from bot.platforms.slack.blocks import Block, fallback_text, reply_blocks, with_buttons
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,14 @@ class SlackPoster:
         limiter: RateLimiter | None = None,
         *,
         identity: BotIdentity | None = None,
+        buttons: Callable[[Reply], list[Block]] | None = None,
     ) -> None:
         self.client = client
         self.limiter = limiter or RateLimiter(RATE, 1.0)
         self.posts_per_second = self.limiter.rate / self.limiter.per
         self.identity = identity
+        self.buttons = buttons
+        """Link buttons under a reminder (Add to calendar), from the reminder's reply."""
 
     async def post(self, channel_id: str, reply: Reply, *, nonce: str) -> str | None:
         """Post the reminder with ``nonce`` in its metadata; return the message's ts."""
@@ -123,7 +127,9 @@ class SlackPoster:
             response = await self.client.chat_postMessage(
                 channel=channel_id,
                 text=fallback_text(reply),
-                blocks=reply_blocks(reply),
+                blocks=with_buttons(
+                    reply_blocks(reply), self.buttons(reply) if self.buttons else []
+                ),
                 metadata=reminder_metadata(nonce),
                 unfurl_links=False,
                 unfurl_media=False,

@@ -13,7 +13,7 @@ from bot.delivery.ledger import Ledger, LedgerError
 from bot.delivery.scheduler import ReminderScheduler
 from bot.platforms.cache import RenderCache
 from bot.platforms.slack.blocks import Block, fallback_text, reply_blocks
-from bot.platforms.slack.handlers import register
+from bot.platforms.slack.handlers import register, reminder_buttons
 from bot.platforms.slack.http import ConnectionGuard, GuardedSite, HttpLimits, guarded_runner
 from bot.platforms.slack.poster import BotIdentity, SlackPoster, web_client
 from bot.platforms.web import add_feed_routes, shares_slack_port
@@ -72,7 +72,7 @@ class SlackPlatform:
             )
         )
         register(self.app, self)
-        self.poster = SlackPoster(self.client)
+        self.poster = SlackPoster(self.client, buttons=lambda reply: reminder_buttons(self, reply))
         self.channel_ids = settings.slack_channels
         #: Whether the bot token may read channel history (``channels:history`` and
         #: ``groups:history``), from the ``x-oauth-scopes`` header of ``auth.test``; ``None``
