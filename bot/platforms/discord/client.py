@@ -24,6 +24,7 @@ from bot.platforms.discord.calendar_button import CalendarButton
 from bot.platforms.discord.permissions import channel_warning
 from bot.platforms.discord.reminder_button import ReminderSourcesButton
 from bot.platforms.discord.replies import error_text
+from bot.platforms.discord.scheduled_events import EventMirror
 from bot.platforms.discord.sources import SourcesButton, rendered_answer
 from bot.platforms.discord.sync import sync_commands
 from bot.runtime import Runtime
@@ -93,6 +94,7 @@ class BriefBot(discord.AutoShardedClient):
         self.recommended = False  # whether the shard count is Discord's recommendation
         self._identified: dict[int, float] = {}  # session start bucket -> last IDENTIFY
         self._started_shards: set[int] = set()
+        self.scheduled_events = EventMirror(self, runtime, ledger)
 
     @property
     def runs_every_shard(self) -> bool:
@@ -182,6 +184,16 @@ class BriefBot(discord.AutoShardedClient):
             guilds,
         )
         await self.check_permissions()
+        self.scheduled_events.request(self.guilds)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """A new guild: copy the briefs' events into its Events tab (when turned on)."""
+        self.scheduled_events.request([guild])
+
+    async def close(self) -> None:
+        """Stop syncing scheduled events, then disconnect."""
+        await self.scheduled_events.close()
+        await super().close()
 
     async def on_shard_ready(self, shard_id: int) -> None:
         """A shard has a fresh session: after start-up, check the permissions again."""
