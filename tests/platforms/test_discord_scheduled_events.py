@@ -21,8 +21,9 @@ from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.loading import load_library
 from bot.delivery.ledger import Ledger, MirrorState
+from bot.platforms.discord.event_copies import marker
 from bot.platforms.discord.runner import DiscordPlatform
-from bot.platforms.discord.scheduled_events import MANAGE_EVENTS, marker
+from bot.platforms.discord.scheduled_events import MANAGE_EVENTS
 from bot.runtime import Reloader, Runtime, serve_platforms
 from standins.discord_payloads import BOT_PERMISSIONS
 from standins.discord_standin import DiscordStandIn
@@ -281,3 +282,20 @@ async def test_off_by_default_nothing_is_copied(
         assert run.syncs == 0
     assert event_requests(discord, "GET") == event_requests(discord, "POST") == 0
     assert runtime.on_reload == []
+
+
+async def test_a_guild_at_discords_limit_gets_the_soonest_event_and_a_warning(
+    discord: DiscordStandIn, runtime_for: Callable[..., Runtime], logs: LogCapture
+) -> None:
+    later = datetime(2018, 1, 1, tzinfo=UTC)
+    for n in range(99):  # the server's own events
+        discord.scheduled_events.add(GUILD, f"club night {n}", later, later + timedelta(hours=2))
+    async with serving(discord, runtime_for()) as run:
+        await run.synced()
+    [created] = discord.scheduled_events.created()
+    assert created.body["name"] == "G20 leaders’ summit"
+    assert len(discord.scheduled_events.of(GUILD)) == 100
+    assert not [w for w in discord.scheduled_events.writes if w.status >= 400]
+    [warning] = [line for line in logs.lines if "limit of 100" in line]
+    assert warning.startswith("WARNING")
+    assert "1 of the briefs' events are not in its Events tab" in warning
