@@ -1,4 +1,4 @@
-"""Answers to /summit, /mous and /next-meeting: pure functions of (library, command, now)."""
+"""Answers to /summit, /mous, /next-meeting and /ask: pure functions of (library, command, now)."""
 
 import dataclasses
 import enum
@@ -305,10 +305,17 @@ def _join(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _ask(library: Library, invocation: Invocation, now: datetime) -> Reply:
+    from bot.core.ask import ask  # ask builds on this module's answers
+
+    return ask(library, invocation, now)
+
+
 ANSWERS: dict[str, Callable[[Library, Invocation, datetime], Reply]] = {
     "summit": summit,
     "mous": mous,
     "next-meeting": next_meeting,
+    "ask": _ask,
 }
 
 

@@ -36,6 +36,7 @@ class CommandSpec:
 
 BRIEF = OptionSpec("brief", "Which brief to answer from (default: the newest)")
 AREA = OptionSpec("area", "Focus on one area of the memorandums")
+QUESTION = OptionSpec("question", "Your question about the brief, e.g. when is the next meeting?")
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("summit", "The summit at a glance: when, where, who, what came of it", (BRIEF,)),
@@ -45,7 +46,21 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "next-meeting", "The next meetings, soonest first, with dates and a countdown", (BRIEF,)
     ),
+    CommandSpec(
+        "ask",
+        "Ask about the brief: answered in its facts and the article's words",
+        (QUESTION, BRIEF),
+    ),
 )
+FREE_TEXT = {"ask": QUESTION.name}
+"""Commands whose words after the name are one value, so a question needs no quoting:
+``/ask when is the next meeting?`` (an optional ``brief:ID`` may come first)."""
+
+
+def detail_option(command_name: str) -> str:
+    """The option besides ``brief`` that a Sources button carries to rebuild an answer."""
+    return "facts" if command_name == "ask" else "area"
+
 
 CALENDAR = CommandSpec(
     "calendar", "The meetings as a calendar feed: its address, and how to subscribe"
@@ -72,17 +87,41 @@ class Invocation:
     options: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
+        if self.command in FREE_TEXT:
+            brief = self.options.get(BRIEF.name)
+            parts = [f"/{self.command}", f"brief:{brief}" if brief else ""]
+            return " ".join([*filter(None, parts), self.options.get(FREE_TEXT[self.command], "")])
         parts = [f"/{self.command}"]
         for name, value in self.options.items():
             parts.append(f"{name}:{shlex.quote(value)}" if " " in value else f"{name}:{value}")
         return " ".join(parts)
 
 
+def _free_text(name: str, rest: str) -> Invocation:
+    """``/ask [brief:ID] [question:]words…``: everything after the options is the question."""
+    options: dict[str, str] = {}
+    head, _, tail = rest.partition(" ")
+    if head.startswith(f"{BRIEF.name}:") and head != f"{BRIEF.name}:":
+        options[BRIEF.name] = head.partition(":")[2]
+        rest = tail.strip()
+    field = FREE_TEXT[name]
+    rest = rest.removeprefix(f"{field}:").strip()
+    if len(rest) >= 2 and rest[0] == rest[-1] and rest[0] in "\"'":
+        rest = rest[1:-1].strip()
+    if rest:
+        options[field] = rest
+    return Invocation(name, options)
+
+
 def parse(text: str) -> Invocation:
     """Read ``/mous area:energy brief:russia-japan-summit-2017``.
 
-    Values with spaces are quoted: ``area:"resource exploration"``.
+    Values with spaces are quoted: ``area:"resource exploration"``. A free-text
+    command (``/ask``) takes the rest of the line as its value, unquoted.
     """
+    name, _, tail = text.strip().partition(" ")
+    if name.startswith("/") and name.removeprefix("/") in FREE_TEXT:
+        return _free_text(name.removeprefix("/"), tail.strip())
     try:
         words = shlex.split(text.strip())
     except ValueError as error:

@@ -1,9 +1,14 @@
 """The loaded briefs, held in memory for the life of the process."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.core.schema import Brief, Event
+
+if TYPE_CHECKING:
+    from bot.core.retrieval import Indexes
 
 
 class UnknownChoice(LookupError):
@@ -18,17 +23,37 @@ class UnknownChoice(LookupError):
 
 
 @dataclass(frozen=True)
+class Article:
+    """The lines of a brief's article that are evidence, as published."""
+
+    brief_id: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Library:
-    """Every loaded brief, newest first."""
+    """Every loaded brief, newest first, with the articles that could be read."""
 
     briefs: tuple[Brief, ...]
+    articles: tuple[Article, ...] = field(default=(), compare=False)
 
     @classmethod
-    def of(cls, briefs: Iterable[Brief]) -> "Library":
+    def of(cls, briefs: Iterable[Brief], articles: Iterable[Article] = ()) -> "Library":
         """A library of ``briefs``, ordered newest "as of" first (then by id)."""
         ordered = sorted(briefs, key=lambda brief: brief.id)
         ordered.sort(key=lambda brief: brief.as_of, reverse=True)
-        return cls(tuple(ordered))
+        return cls(tuple(ordered), tuple(articles))
+
+    def article(self, brief_id: str) -> tuple[str, ...]:
+        """The article's lines behind ``brief_id``, or none when it was not read."""
+        return next((a.lines for a in self.articles if a.brief_id == brief_id), ())
+
+    @cached_property
+    def indexes(self) -> "Indexes":
+        """The /ask retrieval index of every brief, built once for this library."""
+        from bot.core.retrieval import Indexes
+
+        return Indexes.of(self)
 
     @property
     def newest(self) -> Brief:

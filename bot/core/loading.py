@@ -1,8 +1,9 @@
 """Reading brief files into the in-memory library, and checking them.
 
 ``load_library`` is what the bot calls at start: schema, dates, time zones and
-unique ids. ``check_briefs`` adds what only an editor needs: every quote found
-in its seed, and the seed's attribution agreeing with the brief.
+unique ids, then the articles and the /ask index. ``check_briefs`` adds what only
+an editor needs: every quote found in its seed, the seed's attribution agreeing
+with the brief, and every question /ask suggests answered.
 
 A hostile or broken file is a problem line, never a traceback or a hang: a
 brief is read bounded (``MAX_BRIEF_BYTES``) and its shape scanned before
@@ -20,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.core.library import Library
+from bot.core.library import Article, Library
 from bot.core.problems import BriefsInvalid, Problem, Unreadable, display_path, read_limited
 from bot.core.schema import SCHEMA_VERSION, Brief, Evidenced
 from bot.core.seeds import SeedError, attribution_path, read_seed
@@ -245,12 +246,31 @@ def _read_all(
     return loaded, problems
 
 
-def load_library(directory: Path) -> Library:
-    """Load every brief in ``directory`` for the bot; raise ``BriefsInvalid`` on any problem."""
+def _articles(loaded: list[_Read], roots: list[Path]) -> list[Article]:
+    """The articles that can be read; a brief whose seed cannot is answered from itself alone."""
+    articles = []
+    for read in loaded:
+        try:
+            seed = read_seed(read.path.parent / read.brief.source.seed, roots)
+        except SeedError:
+            continue
+        articles.append(Article(read.brief.id, seed.lines))
+    return articles
+
+
+def load_library(directory: Path, seeds_dir: Path | None = None) -> Library:
+    """Load every brief in ``directory`` for the bot; raise ``BriefsInvalid`` on any problem.
+
+    Each brief's article is read too, when it can be, and the /ask index is built
+    from both, once, here.
+    """
     loaded, problems = _read_all(directory, with_quotes=False)
     if problems:
         raise BriefsInvalid(problems)
-    return Library.of(read.brief for read in loaded)
+    articles = _articles(loaded, seed_roots(directory, seeds_dir))
+    library = Library.of((read.brief for read in loaded), articles)
+    _ = library.indexes
+    return library
 
 
 def check_briefs(directory: Path, seeds_dir: Path | None = None) -> tuple[int, list[Problem]]:
@@ -259,5 +279,17 @@ def check_briefs(directory: Path, seeds_dir: Path | None = None) -> tuple[int, l
     Seeds must lie in ``directory`` or in ``seeds_dir`` (by default ``seeds``
     beside ``directory``), after symbolic links.
     """
-    _, problems = _read_all(directory, with_quotes=True, seeds_dir=seeds_dir)
+    loaded, problems = _read_all(directory, with_quotes=True, seeds_dir=seeds_dir)
+    if not problems:
+        problems = _check_suggestions(loaded, seed_roots(directory, seeds_dir))
     return len(brief_files(directory)) if directory.is_dir() else 0, problems
+
+
+def _check_suggestions(loaded: list[_Read], roots: list[Path]) -> list[Problem]:
+    """Every question /ask's autocomplete suggests must be answered above the threshold,
+    with the facts it was made from."""
+    from bot.core.ask import unanswered
+
+    library = Library.of((read.brief for read in loaded), _articles(loaded, roots))
+    paths = {read.brief.id: read.path for read in loaded}
+    return [Problem(paths[brief_id], None, "", wrong) for brief_id, wrong in unanswered(library)]

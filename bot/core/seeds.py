@@ -30,6 +30,8 @@ class Seed:
     boilerplate: str
     publisher: str | None
     headline: str | None
+    lines: tuple[str, ...] = ()
+    """The article's lines that are evidence, as published (blank ones left out)."""
 
     def find(self, quote: str) -> str | None:
         """``None`` when ``quote`` is the article's own words; otherwise what is wrong."""
@@ -111,4 +113,5 @@ def read_seed(path: Path, roots: Sequence[Path]) -> Seed:
         boilerplate=fold("\n".join(dropped)),
         publisher=publisher if isinstance(publisher, str) else None,
         headline=headline if isinstance(headline, str) else None,
+        lines=tuple(line.strip() for line in kept if line.strip()),
     )

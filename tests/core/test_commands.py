@@ -40,7 +40,7 @@ def test_mistakes_get_a_hint(typed: str, hint: str) -> None:
 def test_command_names_are_unique_and_short() -> None:
     names = [spec.name for spec in COMMANDS]
     assert len(names) == len(set(names))
-    assert names == ["summit", "mous", "next-meeting"]
+    assert names == ["summit", "mous", "next-meeting", "ask"]
     for spec in COMMANDS:
         assert 1 <= len(spec.description) <= 100, "Discord allows 100 characters"
         for option in spec.options:
