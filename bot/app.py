@@ -34,7 +34,7 @@ EXIT_OVERDUE = 1
 
 def start(settings: Settings) -> Runtime:
     """Load the briefs and set the clock. Raises ``BriefsInvalid`` for a broken brief."""
-    library = load_library(settings.briefs_dir)
+    library = load_library(settings.briefs_dir, settings.seeds_dir)
     clock = Clock(settings.as_of, settings.clock_speed)
     return Runtime(settings, library, clock)
 

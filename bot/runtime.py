@@ -83,7 +83,9 @@ class Platform(Protocol):
 async def reload_briefs(runtime: Runtime, scheduler: ReminderScheduler) -> bool:
     """Load the briefs again and replan; a broken brief is refused and the old ones kept."""
     try:
-        library = await asyncio.to_thread(load_library, runtime.settings.briefs_dir)
+        library = await asyncio.to_thread(
+            load_library, runtime.settings.briefs_dir, runtime.settings.seeds_dir
+        )
     except BriefsInvalid as error:
         log.error(
             "reload refused, keeping the briefs already loaded: %d problem(s): %s",
