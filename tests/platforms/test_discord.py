@@ -70,7 +70,7 @@ async def test_start_up_syncs_the_commands_to_the_guild(
     discord: DiscordStandIn, discord_bot: Running
 ) -> None:
     commands = {command["name"]: command for command in discord.commands(GUILD)}
-    assert sorted(commands) == ["calendar", "mous", "next-meeting", "reminders", "summit"]
+    assert sorted(commands) == ["ask", "calendar", "mous", "next-meeting", "reminders", "summit"]
     reminders = commands["reminders"]
     assert str(reminders["default_member_permissions"]) == "16", "Manage Channels"
     assert reminders["dm_permission"] is False, "servers only"
@@ -253,7 +253,7 @@ async def test_token_never_appears_in_logs(
     await asyncio.sleep(0.5)
     await discord_bot.stop()
     assert logs.lines, "logs were captured"
-    assert any("synced 5 slash command(s)" in line for line in logs.lines)
+    assert any("synced 6 slash command(s)" in line for line in logs.lines)
     assert not [line for line in logs.lines if TOKEN in line]
     assert not [line for line in logs.lines if TOKEN.split(".")[-1] in line]
 
@@ -352,7 +352,7 @@ async def test_briefbot_run_in_a_subprocess(discord: DiscordStandIn, tmp_path: P
         out, err = await asyncio.wait_for(process.communicate(), 20)
     log = "".join(lines) + err.decode()
     assert "Discord: logged in as briefbot" in log
-    assert "synced 5 slash command(s) to guild" in log
+    assert "synced 6 slash command(s) to guild" in log
     assert "Discord: ready as briefbot" in log
     assert "loaded 1 brief(s)" in log
     assert TOKEN not in log + out.decode()

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.core.ask import MAX_QUESTION, complete
 from bot.core.calendar_links import FeedAddress, calendar_reply, events_ahead
-from bot.core.commands import AREA, BRIEF, CALENDAR, COMMANDS, Invocation
+from bot.core.commands import AREA, BRIEF, CALENDAR, COMMANDS, QUESTION, Invocation
 from bot.core.library import choices
 from bot.platforms.cache import this_minute
 from bot.platforms.discord.calendar_button import with_calendar_buttons
@@ -78,12 +79,25 @@ async def complete_area(interaction: Interaction, current: str) -> list[app_comm
     return [app_commands.Choice(name=areas.get(v, v)[:100], value=v) for v in values]
 
 
+async def complete_question(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Questions the chosen (or newest) brief answers that match what has been typed."""
+    bot: BriefBot = interaction.client
+    brief_id = getattr(interaction.namespace, "brief", None)
+    values = complete(bot.runtime.library, current, brief_id, CHOICES_LIMIT)
+    return [app_commands.Choice(name=value[:100], value=value[:100]) for value in values]
+
+
+Question = app_commands.Range[str, 1, MAX_QUESTION]
+
+
 def _description(name: str) -> str:
     return next(spec.description for spec in (*COMMANDS, CALENDAR) if spec.name == name)
 
 
 def build(with_brief: bool) -> list[app_commands.Command[Any, ..., None]]:
-    """The three commands; ``with_brief`` adds the ``brief`` option to each."""
+    """The commands; ``with_brief`` adds the ``brief`` option to each that answers from a brief."""
     built: list[app_commands.Command[Any, ..., None]] = []
 
     def add(name: str, callback: Any) -> app_commands.Command[Any, ..., None]:
@@ -112,9 +126,17 @@ def build(with_brief: bool) -> list[app_commands.Command[Any, ..., None]]:
         async def next_b(interaction: Interaction, brief: str | None = None) -> None:
             await respond(interaction, "next-meeting", brief=brief)
 
+        @app_commands.describe(question=QUESTION.description, brief=BRIEF.description)
+        @app_commands.autocomplete(question=complete_question, brief=complete_brief)
+        async def ask_b(
+            interaction: Interaction, question: Question, brief: str | None = None
+        ) -> None:
+            await respond(interaction, "ask", question=question, brief=brief)
+
         add("summit", summit_b)
         add("mous", mous_b)
         add("next-meeting", next_b)
+        add("ask", ask_b)
         add("calendar", calendar)
         return built
 
@@ -129,8 +151,14 @@ def build(with_brief: bool) -> list[app_commands.Command[Any, ..., None]]:
     async def next_meeting(interaction: Interaction) -> None:
         await respond(interaction, "next-meeting")
 
+    @app_commands.describe(question=QUESTION.description)
+    @app_commands.autocomplete(question=complete_question)
+    async def ask(interaction: Interaction, question: Question) -> None:
+        await respond(interaction, "ask", question=question)
+
     add("summit", summit)
     add("mous", mous)
     add("next-meeting", next_meeting)
+    add("ask", ask)
     add("calendar", calendar)
     return built

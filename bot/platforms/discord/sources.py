@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import discord
 
 from bot.core.answers import answer
-from bot.core.commands import Invocation
+from bot.core.commands import Invocation, detail_option
 from bot.core.reply import Reply
 from bot.platforms.discord.embeds import reply_embeds, sources_embeds
 
@@ -67,8 +67,9 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEM
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Answer the click with the evidence, visible only to the person who clicked."""
         bot: BriefBot = interaction.client
+        detail = detail_option(self.command)
         options = {
-            name: value for name, value in (("brief", self.brief), ("area", self.area)) if value
+            name: value for name, value in (("brief", self.brief), (detail, self.area)) if value
         }
         try:
             reply = answer(
@@ -89,7 +90,7 @@ def sources_view(reply: Reply, at: datetime) -> discord.ui.View | None:
     """A view holding the Sources button for ``reply``, if it has sources and the id fits."""
     if not reply.sources:
         return None
-    area = dict(reply.options).get("area")
+    area = dict(reply.options).get(detail_option(reply.command))
     item_id = custom_id(reply, at, area)
     if item_id is None:
         log.warning("no Sources button: its id would exceed %d characters", CUSTOM_ID_LIMIT)
