@@ -133,9 +133,11 @@ def test_reminders_fire_at_their_virtual_times_in_order(
                 assert post.nonce is not None
                 assert len(str(post.nonce)) <= 25
                 (row,) = post.json["components"]
-                (button,) = row["components"]
+                button, calendar = row["components"]
                 assert button["label"] == "Sources"
                 assert button["custom_id"].startswith(f"rem:{post.nonce}:")
+                assert calendar["label"] == "Add to calendar"
+                assert calendar["custom_id"].startswith("cal:")
                 assert str(post.nonce) not in footer(post), "the nonce is never shown"
             body = post.json["embeds"][0]
             assert "Why it matters" in [field["name"] for field in body["fields"]]
