@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.core.calendar_links import FeedAddress, google_link
+from bot.core.commands import detail_option
 from bot.core.reply import ChannelRef, Countdown, Line, Moment, Reply, Segment, Source
 from bot.core.schema import Brief, Event
 
@@ -100,7 +101,8 @@ def assemble(head: list[Block], body: list[Block], tail: list[Block]) -> list[Bl
 def sources_value(reply: Reply, at: int) -> str:
     """What the Sources button carries: the command, its options and the instant answered."""
     options = dict(reply.options)
-    return f"{reply.command}:{at}:{options.get('brief', '')}:{options.get('area', '')}"
+    detail = options.get(detail_option(reply.command), "")
+    return f"{reply.command}:{at}:{options.get('brief', '')}:{detail}"
 
 
 def reply_blocks(reply: Reply, *, sources_at: int | None = None) -> list[Block]:

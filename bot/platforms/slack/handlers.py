@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.answers import answer
 from bot.core.calendar_links import FeedAddress, calendar_reply, events_ahead
-from bot.core.commands import CALENDAR, COMMANDS, Invocation, UsageError, parse
+from bot.core.commands import CALENDAR, COMMANDS, Invocation, UsageError, detail_option, parse
 from bot.core.library import UnknownChoice
 from bot.core.reply import Reply
 from bot.delivery.ledger import SubscriptionSource
@@ -77,7 +77,8 @@ def register(app: AsyncApp, platform: "SlackPlatform") -> None:
 
 
 async def answer_command(ack: AsyncAck, command: dict[str, Any], platform: "SlackPlatform") -> None:
-    """``/summit``, ``/mous``, ``/next-meeting``: the answer in the channel, mistakes privately."""
+    """``/summit``, ``/mous``, ``/next-meeting``, ``/ask``: the answer in the channel, mistakes
+    privately."""
     typed = f"{command.get('command', '')} {command.get('text', '')}".strip()
     try:
         now = this_minute(platform.runtime.clock.now())
@@ -139,8 +140,9 @@ async def show_sources(
     """The Sources button: the evidence, to the clicker alone."""
     try:
         value = body["actions"][0]["value"]
-        command, at, brief, area = value.split(":")
-        options = {name: v for name, v in (("brief", brief), ("area", area)) if v}
+        command, at, brief, detail = value.split(":")
+        pairs = (("brief", brief), (detail_option(command), detail))
+        options = {name: v for name, v in pairs if v}
         reply = answer(
             platform.runtime.library,
             Invocation(command, options),
