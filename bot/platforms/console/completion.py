@@ -5,7 +5,8 @@ from collections.abc import Iterable
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from bot.core.commands import COMMANDS, UsageError, command
+from bot.core.ask import complete
+from bot.core.commands import COMMANDS, FREE_TEXT, UsageError, command
 from bot.core.library import Library, choices
 
 
@@ -29,6 +30,11 @@ class CommandCompleter(Completer):
         try:
             spec = command(words[0])
         except UsageError:
+            return
+        if spec.name in FREE_TEXT:  # offer whole questions the brief answers
+            typed_question = before.split(None, 1)[1] if len(words) > 1 else ""
+            for question in complete(self.library, typed_question, limit=10):
+                yield Completion(question, start_position=-len(typed_question))
             return
         name, colon, typed = word.partition(":")
         if not colon:

@@ -11,7 +11,7 @@ from rich.text import Text
 from bot.core.answers import answer
 from bot.core.calendar_links import FeedAddress, calendar_reply, events_ahead
 from bot.core.clock import Clock
-from bot.core.commands import CALENDAR, COMMANDS, UsageError, parse
+from bot.core.commands import CALENDAR, COMMANDS, FREE_TEXT, UsageError, parse
 from bot.core.library import Library, UnknownChoice
 from bot.core.reply import Reply
 from bot.platforms.console.render import (
@@ -110,6 +110,9 @@ class ConsoleSession:
         for spec in COMMANDS:
             shown = [o for o in spec.options if o.name != "brief" or len(self.library.briefs) > 1]
             usage = "".join(f" [{option.name}:\u2026]" for option in shown)
+            if spec.name in FREE_TEXT:  # the rest of the line is the question
+                usage = "".join(f" [{o.name}:\u2026]" for o in shown if o.name == "brief")
+                usage += f" {FREE_TEXT[spec.name]}\u2026"
             rows.append((f"/{spec.name}{usage}", spec.description))
         return rows + list(EXTRA_COMMANDS)
 
