@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import (
+    ask,
     briefs,
     fanout,
     fanout_channel,
@@ -22,6 +23,7 @@ from bench import (
     machine,
     memory,
     report,
+    scale_start,
     slack,
     startup,
 )
@@ -41,7 +43,9 @@ BENCHMARKS: dict[str, tuple[str, Runner]] = {
     fanout.NAME: (fanout.TITLE, fanout.run),
     fanout_channel.NAME: (fanout_channel.TITLE, fanout_channel.run),
     fanout_large.NAME: (fanout_large.TITLE, fanout_large.run),
+    scale_start.NAME: (scale_start.TITLE, scale_start.run),
     briefs.NAME: (briefs.TITLE, briefs.run),
+    ask.NAME: (ask.TITLE, ask.run),
     slack.NAME: (slack.TITLE, slack.run),
 }
 

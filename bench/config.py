@@ -21,6 +21,7 @@ class Counts:
     briefs: tuple[int, ...]  # brief-set sizes; the last is the headline
     brief_repeats: int  # timed repetitions per brief-set size (the median is reported)
     slack_channels: tuple[int, ...]  # Slack post sizes (reminder fan-out); the last is the headline
+    scale_channels: int = 50_000  # channels named in the settings at a start (the headline)
 
 
 FULL = Counts(
@@ -55,4 +56,5 @@ QUICK = Counts(
     briefs=(1, 10, 100),
     brief_repeats=3,
     slack_channels=(10,),
+    scale_channels=2_000,
 )

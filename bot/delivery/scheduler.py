@@ -164,6 +164,12 @@ class ReminderScheduler:
     async def watch(self) -> None:
         """Keep the sender locks, renew this process's claims (its heartbeat), and deliver
         at once what a handover freed."""
+        try:
+            await self._watch()
+        except asyncio.CancelledError:  # the bot is stopping
+            log.info("stopped while watching the sender locks")
+
+    async def _watch(self) -> None:
         ready = await self.election.check()
         now = self.now_real()
         if self._renew_at is None or now >= self._renew_at:
@@ -238,7 +244,7 @@ class ReminderScheduler:
 
     def starts_at(self, reminder: Reminder) -> datetime:
         """When (in the bot's time) posting ``reminder`` begins."""
-        return reminder.due_at - self.lead * max(self.clock.speed, 0.0)
+        return reminder.due_at - self.lead * max(self.clock.speed, 1.0)
 
     async def _measure_fan_out(self) -> None:
         """Count each platform's channels, for how early a fan-out starts."""
@@ -298,6 +304,13 @@ class ReminderScheduler:
         left to the next sweep.
         """
         try:
+            return await self._sweep()
+        except asyncio.CancelledError:  # the bot is stopping: what is left is resumed later
+            log.info("stopped while sweeping; the next start takes it up again")
+            return 0
+
+    async def _sweep(self) -> int:
+        try:
             await self._record_pending_missed()
             await self._measure_fan_out()
             now = self.clock.now()
@@ -332,6 +345,9 @@ class ReminderScheduler:
             return
         try:
             count = await self._deliver_all(reminder)
+        except asyncio.CancelledError:  # the bot is stopping: what is left is resumed later
+            log.info("stopped while delivering %s; the next start takes it up again", reminder_id)
+            return
         except LedgerError as error:
             wait = min(LEDGER_RETRY_FIRST * 2**attempt, self.timing.sweep)
             log.warning(
@@ -653,11 +669,13 @@ class ReminderScheduler:
                 continue
             channels = await asyncio.to_thread(self.ledger.active_channels, platform)
             settled = await asyncio.to_thread(self.ledger.settled_channels, reminder.id, platform)
-            keys = [DeliveryKey(reminder.id, platform, c) for c in channels if c not in settled]
-            if keys:
+            unsettled = [channel for channel in channels if channel not in settled]
+            if unsettled:
                 changed += await asyncio.to_thread(
                     self.ledger.mark_missed_many,
-                    keys,
+                    reminder.id,
+                    platform,
+                    unsettled,
                     event_id=reminder.event.id,
                     due_at=reminder.due_at,
                     now=self.now_real(),

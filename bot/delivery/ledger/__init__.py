@@ -87,8 +87,9 @@ class Ledger(Deliveries, Subscriptions, MirroredEvents):
         ``LedgerError`` naming the URL with its password hidden.
         """
         parsed = parse_url(url)
+        driver_args = dict(connect_args or {})
         try:
-            engine, serialise = ledger_engine(parsed, dict(connect_args or {}))
+            engine, serialise = ledger_engine(parsed, driver_args)
         except (SQLAlchemyError, ImportError, OSError) as error:
             raise cannot_open(parsed, reason(error, parsed)) from error
         try:
@@ -99,11 +100,13 @@ class Ledger(Deliveries, Subscriptions, MirroredEvents):
         except (SQLAlchemyError, OSError) as error:
             engine.dispose()
             raise cannot_open(parsed, reason(error, parsed)) from error
-        return cls(engine, serialise=serialise)
+        ledger = cls(engine, serialise=serialise)
+        ledger._connect_args = driver_args
+        return ledger
 
     def sender_lock(self, platform: str) -> SenderLock:
         """How this process and others on the same database elect ``platform``'s one sender."""
-        return sender_lock(self._engine, platform)
+        return sender_lock(self._engine, platform, self._connect_args)
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the database is at."""

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,7 +19,17 @@ from sqlalchemy.orm import Session
 from bot.delivery.ledger.engines import LedgerError
 from bot.delivery.ledger.keys import DeliveryKey
 from bot.delivery.ledger.models import Claim, ClaimOutcome, Delivery, DeliveryState
-from bot.delivery.ledger.store import CLAIM_ROUNDS, Store, clip, require_aware, rowcount
+from bot.delivery.ledger.store import (
+    BATCH,
+    CLAIM_ROUNDS,
+    Store,
+    among,
+    channel_batches,
+    clip,
+    insert_channels,
+    require_aware,
+    rowcount,
+)
 
 _TABLE = cast(Table, Delivery.__table__)
 _columns = _TABLE.c
@@ -113,55 +123,56 @@ class Deliveries(Store):
 
     def mark_missed_many(
         self,
-        keys: Sequence[DeliveryKey],
+        reminder_id: str,
+        platform: str,
+        channel_ids: Sequence[str],
         *,
         event_id: str,
         due_at: datetime,
         now: datetime,
         reason: str,
     ) -> int:
-        """:meth:`mark_missed` for many keys in one transaction, a few statements per 500 keys.
-
-        Returns how many deliveries this changed.
-        """
+        """:meth:`mark_missed` for many channels in one transaction, two statements per 500
+        channels. Returns how many deliveries this changed."""
         require_aware(due_at=due_at, now=now)
+        for channel in channel_ids:
+            DeliveryKey(reminder_id, platform, channel)  # checks each id
         error = clip(reason)
         changed = 0
-        ordered = list(dict.fromkeys(keys))
+        ordered = list(dict.fromkeys(channel_ids))
+        blank = _row(
+            replace(
+                _blank(
+                    DeliveryKey(reminder_id, platform, "0"),
+                    event_id,
+                    due_at,
+                    DeliveryState.MISSED,
+                    now,
+                ),
+                error=error,
+            )
+        )
         with self._write() as session:
-            insert_ignoring = _insert_ignoring(session)
-            for start in range(0, len(ordered), BATCH):
-                batch = ordered[start : start + BATCH]
+            for batch in channel_batches(session, ordered):
                 result = session.execute(
-                    update(Delivery)
+                    update(_TABLE)
                     .where(
-                        tuple_(_columns.reminder_id, _columns.platform, _columns.channel_id).in_(
-                            [(k.reminder_id, k.platform, k.channel_id) for k in batch]
-                        ),
-                        Delivery.state.not_in(_SETTLED),
+                        _columns.reminder_id == reminder_id,
+                        _columns.platform == platform,
+                        among(session, _columns.channel_id, batch),
+                        _columns.state.not_in([state.value for state in _SETTLED]),
                     )
                     .values(
-                        state=DeliveryState.MISSED,
+                        state=DeliveryState.MISSED.value,
                         error=error,
                         retry_at=None,
                         lease_until=None,
                         updated_at=now,
                     )
-                    .execution_options(synchronize_session=False)
                 )
                 changed += rowcount(result)
-                rows = [
-                    _row(
-                        replace(
-                            _blank(key, event_id, due_at, DeliveryState.MISSED, now), error=error
-                        )
-                    )
-                    for key in batch
-                ]
-                inserted = session.execute(
-                    insert_ignoring(_TABLE).returning(_columns.channel_id), rows
-                )
-                changed += len(inserted.all())
+            same = {name: value for name, value in blank.items() if name != "channel_id"}
+            changed += len(insert_channels(session, _TABLE, same, ordered))
         return changed
 
     def renew(self, owner: str, *, now: datetime, lease: timedelta) -> int:
@@ -311,9 +322,6 @@ class Deliveries(Store):
             for state, count in session.execute(query):
                 totals[DeliveryState(state)] = int(count)
         return totals
-
-
-BATCH = 500  # rows per statement: within every database's limit on bound parameters
 
 
 def _insert_ignoring(session: Session) -> Callable[[Table], Any]:

@@ -19,10 +19,11 @@ import contextlib
 import hashlib
 import logging
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +60,21 @@ class AlwaysSender:
         """Nothing to release."""
 
 
-def lock_key(platform: str) -> int:
-    """The advisory lock's key for ``platform``: 63 bits of a hash, the same in every process."""
-    digest = hashlib.sha256(f"briefbot sender {platform}".encode()).digest()
+def lock_key(platform: str, schema: str) -> int:
+    """The advisory lock's key for ``platform`` in the ledger's ``schema`` (ledgers in other
+    schemas of one database are other deployments): 63 bits of a hash, alike in every process."""
+    digest = hashlib.sha256(f"briefbot sender {platform} {schema}".encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1
 
 
 class PostgresSender:
     """The sender is the session holding the platform's advisory lock."""
 
-    def __init__(self, engine: Engine, platform: str) -> None:
-        self._engine = engine
-        self._key = lock_key(platform)
+    def __init__(self, engine: Engine, platform: str, connect_args: dict[str, Any]) -> None:
+        # A connection of its own, outside the ledger's pool: its session settings (the idle
+        # timeout) and its lock never reach the ledger's other work.
+        self._engine = create_engine(engine.url, poolclass=NullPool, connect_args=connect_args)
+        self._platform = platform
         self._connection: Connection | None = None
 
     def acquire(self) -> bool | None:
@@ -84,8 +88,10 @@ class PostgresSender:
             return None
         try:
             connection.execute(text(f"SET idle_session_timeout = '{IDLE_SESSION_TIMEOUT}'"))
+            schema = connection.execute(text("SELECT current_schema()")).scalar_one()
             got = connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}
+                text("SELECT pg_try_advisory_lock(:key)"),
+                {"key": lock_key(self._platform, str(schema))},
             ).scalar_one()
         except SQLAlchemyError:
             _discard(connection)
@@ -113,6 +119,7 @@ class PostgresSender:
         if self._connection is not None:
             _discard(self._connection)
             self._connection = None
+        self._engine.dispose()
 
 
 def _discard(connection: Connection) -> None:
@@ -160,12 +167,13 @@ class FileSender:
             self._file = None
 
 
-def sender_lock(engine: Engine, platform: str) -> SenderLock:
-    """How processes on ``engine``'s database elect ``platform``'s sender."""
+def sender_lock(engine: Engine, platform: str, connect_args: dict[str, Any]) -> SenderLock:
+    """How processes on ``engine``'s database elect ``platform``'s sender; ``connect_args`` are
+    the driver arguments the ledger connects with."""
     url = engine.url
     backend = url.get_backend_name()
     if backend == "postgresql":
-        return PostgresSender(engine, platform)
+        return PostgresSender(engine, platform, connect_args)
     database = url.database or ""
     on_disk = database not in ("", ":memory:") and not database.startswith("file:")
     if backend == "sqlite" and on_disk and _can_flock():

@@ -3,8 +3,9 @@
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,16 @@ from bot.delivery.ledger.models import (
     SubscriptionSource,
     SubscriptionState,
 )
-from bot.delivery.ledger.store import CLAIM_ROUNDS, Store, clip, require_aware, rowcount
+from bot.delivery.ledger.store import (
+    CLAIM_ROUNDS,
+    Store,
+    among,
+    channel_batches,
+    clip,
+    insert_channels,
+    require_aware,
+    rowcount,
+)
 
 SOURCES = frozenset(SubscriptionSource)
 DEFAULT_INSTANCE = "default"  # the deployment a process belongs to unless BRIEFBOT_INSTANCE says
@@ -217,15 +227,9 @@ def _subscription_is(platform: str, channel_id: str) -> ColumnElement[bool]:
     return and_(Subscription.platform == platform, Subscription.channel_id == channel_id)
 
 
-_BATCH = 500  # rows per statement: within every database's limit on bound parameters
 SYNC_LOCK = int.from_bytes(b"bb-named", "big")  # PostgreSQL: one settings sync at a time
-
-
-def _insert_batched(
-    session: Session, model: type[Subscription] | type[NamedChannel], rows: list[dict[str, object]]
-) -> None:
-    for start in range(0, len(rows), _BATCH):
-        session.execute(insert(model), rows[start : start + _BATCH])
+_NAMED = cast(Table, NamedChannel.__table__)
+_SUBSCRIPTIONS = cast(Table, Subscription.__table__)
 
 
 def _sync_named_once(
@@ -237,22 +241,17 @@ def _sync_named_once(
         NamedChannel.platform == platform, NamedChannel.instance == instance
     )
     mine = {str(channel) for channel in session.scalars(mine_query)}
-    _insert_batched(
-        session,
-        NamedChannel,
-        [
-            {"platform": platform, "channel_id": channel, "instance": instance}
-            for channel in sorted(named - mine)
-        ],
+    insert_channels(
+        session, _NAMED, {"platform": platform, "instance": instance}, sorted(named - mine)
     )
     unnamed = sorted(mine - named)
-    for start in range(0, len(unnamed), _BATCH):
+    for batch in channel_batches(session, unnamed):
         session.execute(
             delete(NamedChannel)
             .where(
                 NamedChannel.platform == platform,
                 NamedChannel.instance == instance,
-                NamedChannel.channel_id.in_(unnamed[start : start + _BATCH]),
+                among(session, _NAMED.c.channel_id, batch),
             )
             .execution_options(synchronize_session=False)
         )
@@ -265,36 +264,34 @@ def _sync_named_once(
     added = sorted(named - set(known))
     candidates = [c for c in unnamed if known.get(c) == SubscriptionSource.SETTINGS]
     still_named: set[str] = set()
-    for start in range(0, len(candidates), _BATCH):
+    for batch in channel_batches(session, candidates):
         query = select(NamedChannel.channel_id).where(
             NamedChannel.platform == platform,
-            NamedChannel.channel_id.in_(candidates[start : start + _BATCH]),
+            among(session, _NAMED.c.channel_id, batch),
         )
         still_named.update(str(channel) for channel in session.scalars(query))
     dropped = [channel for channel in candidates if channel not in still_named]
-    _insert_batched(
+    insert_channels(
         session,
-        Subscription,
-        [
-            {
-                "platform": platform,
-                "channel_id": channel,
-                "guild_id": None,
-                "source": SubscriptionSource.SETTINGS,
-                "state": SubscriptionState.ACTIVE,
-                "reason": None,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for channel in added
-        ],
+        _SUBSCRIPTIONS,
+        {
+            "platform": platform,
+            "guild_id": None,
+            "source": SubscriptionSource.SETTINGS.value,
+            "state": SubscriptionState.ACTIVE.value,
+            "reason": None,
+            "created_at": now,
+            "updated_at": now,
+            "warning": None,
+        },
+        added,
     )
-    for start in range(0, len(dropped), _BATCH):
+    for batch in channel_batches(session, dropped):
         session.execute(
             delete(Subscription)
             .where(
                 Subscription.platform == platform,
-                Subscription.channel_id.in_(dropped[start : start + _BATCH]),
+                among(session, _SUBSCRIPTIONS.c.channel_id, batch),
             )
             .execution_options(synchronize_session=False)
         )
