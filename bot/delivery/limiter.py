@@ -7,6 +7,7 @@ loop delays some requests and not others.
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 
@@ -45,3 +46,54 @@ class RateLimiter:
             if wait > 0:
                 await self._sleep(wait)
             self._next += self.interval
+
+
+class ChannelWindows:
+    """At most ``limit`` posts per ``per`` seconds into any one channel, in every window.
+
+    Discord limits each channel's messages (5 per 5 s) with a window that starts at its
+    first message; several reminders due at once in one channel would run into it. Each
+    channel keeps the times of its last ``limit`` posts, and a post waits until the oldest
+    is ``per`` (plus a margin for the way there) behind it: a burst of ``limit`` goes at
+    once, the next when the window has passed. Channels idle for a window are forgotten.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        per: float,
+        *,
+        margin: float = 0.05,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if limit < 1 or per <= 0:
+            raise ValueError("a channel window needs a limit of 1 or more per positive period")
+        self.limit = limit
+        self.per = per * (1 + margin)
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._sent: dict[str, deque[float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def acquire(self, channel: str) -> None:
+        """Wait until ``channel`` may take one more post, then count it."""
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            sent = self._sent.setdefault(channel, deque(maxlen=self.limit))
+            if len(sent) == self.limit:
+                wait = sent[0] + self.per - self._monotonic()
+                if wait > 0:
+                    await self._sleep(wait)
+            sent.append(self._monotonic())
+        self._forget_idle()
+
+    def _forget_idle(self) -> None:
+        if len(self._sent) < 1024:
+            return
+        now = self._monotonic()
+        for channel, sent in list(self._sent.items()):
+            lock = self._locks.get(channel)
+            if sent and now - sent[-1] > self.per and (lock is None or not lock.locked()):
+                del self._sent[channel]
+                self._locks.pop(channel, None)

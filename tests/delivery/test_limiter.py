@@ -7,7 +7,7 @@ waits move that source forward instead of taking real time.
 import asyncio
 import itertools
 
-from bot.delivery.limiter import RateLimiter
+from bot.delivery.limiter import ChannelWindows, RateLimiter
 
 
 class FakeTime:
@@ -75,3 +75,40 @@ def test_after_an_idle_spell_the_grid_restarts() -> None:
     time.waits.clear()
     stamped(limiter, time, 1)
     assert time.waits == [], "the first request after a pause goes at once"
+
+
+def test_one_channel_takes_five_at_once_then_waits_for_its_window() -> None:
+    """Eight reminders due at once in one channel: five go, three wait a window; another
+    channel is not held up by it."""
+    time = FakeTime()
+    windows = ChannelWindows(5, 5.0, monotonic=time, sleep=time.wait)
+    stamps: dict[str, list[float]] = {"busy": [], "quiet": []}
+
+    async def one(channel: str) -> None:
+        await windows.acquire(channel)
+        stamps[channel].append(time())
+
+    async def main() -> None:
+        await asyncio.gather(*(one("busy") for _ in range(8)), one("quiet"))
+
+    asyncio.run(main())
+    busy = sorted(stamps["busy"])
+    for index in range(len(busy) - 5):
+        assert busy[index + 5] - busy[index] >= 5.0, "six posts inside one 5 s window"
+    assert busy[:5] == [1000.0] * 5, "a burst of five is not slowed"
+    assert busy[-1] - busy[0] <= 5.0 * 1.05 + 1e-9, "and the rest follow one window later"
+    assert stamps["quiet"][0] <= 1000.0 + 5.0 * 1.05, "the quiet channel waits for no one"
+
+
+def test_idle_channels_are_forgotten() -> None:
+    time = FakeTime()
+    windows = ChannelWindows(5, 5.0, monotonic=time, sleep=time.wait)
+
+    async def main() -> None:
+        for n in range(2000):
+            await windows.acquire(f"c{n}")
+        time.now += 10
+        await windows.acquire("late")
+
+    asyncio.run(main())
+    assert len(windows._sent) < 1100

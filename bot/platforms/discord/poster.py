@@ -18,13 +18,14 @@ import aiohttp
 import discord
 
 from bot.core.reply import Reply
-from bot.delivery.limiter import RateLimiter
+from bot.delivery.limiter import ChannelWindows, RateLimiter
 from bot.delivery.posting import ChannelUnavailable, PostFailed, SearchBlind
 from bot.platforms.discord.embeds import reply_embeds
 from bot.platforms.discord.permissions import SEARCH, missing
 from bot.platforms.discord.reminder_button import carried_nonce, reminder_view
 
 GLOBAL_RATE = 48  # requests per second, evenly spaced, under Discord's 50 for every bot
+CHANNEL_LIMIT = (5, 5.0)  # messages per seconds into one channel, as Discord allows
 READY_WAIT = 15.0  # seconds a search waits for the gateway's cache at start
 PAGE = 100  # Discord's largest page of message history
 FAILURES = (discord.HTTPException, aiohttp.ClientError, OSError, asyncio.TimeoutError)
@@ -35,9 +36,15 @@ class DiscordPoster:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client, limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        limiter: RateLimiter | None = None,
+        channels: ChannelWindows | None = None,
+    ) -> None:
         self.client = client
         self.limiter = limiter or RateLimiter(GLOBAL_RATE, 1.0)
+        self.channels = channels or ChannelWindows(*CHANNEL_LIMIT)
         self.posts_per_second = self.limiter.rate / self.limiter.per
         self.pages_read = 0  # history pages requested, for tests and logs
 
@@ -47,6 +54,7 @@ class DiscordPoster:
     async def post(self, channel_id: str, reply: Reply, *, nonce: str) -> str | None:
         """Post with the nonce, a Sources button carrying it, and no mentions."""
         view = reminder_view(reply, nonce)
+        await self.channels.acquire(channel_id)
         await self.limiter.acquire()
         try:
             message = await self._channel(channel_id).send(
