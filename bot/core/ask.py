@@ -17,6 +17,7 @@ mention anyone.
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.core.answers import Status, countdown, moment, status
@@ -28,7 +29,6 @@ from bot.core.library import Library
 from bot.core.reply import Line, Moment, Reply, Section, Source, line
 from bot.core.retrieval import BriefIndex, Hit, Passage
 from bot.core.schema import Event, FollowUp
-from bot.core.suggestions import suggestions
 from bot.core.terms import read_question, terms
 from bot.core.text import fold
 
@@ -126,18 +126,24 @@ def search(library: Library, question: str, brief_id: str | None) -> Found:
     return max(found, key=lambda each: each.best)  # the first (newest) of equals
 
 
-def _best_quote(passage: Passage, question: str) -> str | None:
+@lru_cache(maxsize=4096)
+def _quote_terms(quote: str) -> frozenset[str]:
+    """A quote's terms; the same few quotes are shown again and again."""
+    return frozenset(terms(quote))
+
+
+def _best_quote(passage: Passage, wanted: frozenset[str]) -> str | None:
+    """The fact's quote that shares the most terms with the question (the first of equals)."""
     if passage.fact is None or not passage.fact.quotes:
         return None
-    wanted = set(terms(question))
-    return max(passage.fact.quotes, key=lambda quote: len(wanted.intersection(terms(quote))))
+    return max(passage.fact.quotes, key=lambda quote: len(wanted & _quote_terms(quote)))
 
 
 def _quoted(text: str) -> str:
     return f"\u201c{text}\u201d"
 
 
-def _fact_line(passage: Passage, question: str, now: datetime, zone: str) -> Line:
+def _fact_line(passage: Passage, wanted: frozenset[str], now: datetime, zone: str) -> Line:
     fact = passage.fact
     if isinstance(fact, Event):
         past = " (past)" if status(fact, now) is Status.PAST else ""
@@ -159,7 +165,7 @@ def _fact_line(passage: Passage, question: str, now: datetime, zone: str) -> Lin
         head = line(fact.text, " \u2014 ", when)
     else:
         head = line(passage.text)
-    quote = _best_quote(passage, question)
+    quote = _best_quote(passage, wanted)
     if quote is not None:
         return (*head, f" \u00b7 article: {_quoted(quote)}")
     if fact is not None and fact.external:
@@ -180,7 +186,8 @@ def _sources(found: Found) -> tuple[Source, ...]:
 def _answer(found: Found, title: str, question: str, now: datetime) -> Reply:
     brief = found.index.brief
     zone = brief.summit.time_zone
-    lines = [_fact_line(hit.passage, question, now, zone) for hit in found.facts]
+    wanted = frozenset(terms(question))
+    lines = [_fact_line(hit.passage, wanted, now, zone) for hit in found.facts]
     quotes = [line(_quoted(hit.passage.text)) for hit in found.sentences]
     first, *rest = lines + quotes
     sections = []
@@ -214,7 +221,8 @@ def _refusal(library: Library, question: str, brief_id: str | None) -> Reply:
         for spec in (*COMMANDS, CALENDAR)
         if spec.name != "ask"
     ]
-    asked = [line(item.question) for item in suggestions(brief)[:SUGGESTED]]
+    offered = library.indexes.by_brief[brief.id].suggestions
+    asked = [line(item.question) for item in offered[:SUGGESTED]]
     sections = [Section("Try", tuple(commands))]
     if asked:
         sections.append(Section("Or ask", tuple(asked)))
@@ -270,7 +278,7 @@ def complete(
         brief = library.brief(brief_id)
     except LookupError:
         brief = library.newest
-    offered = suggestions(brief)
+    offered = library.indexes.by_brief[brief.id].suggestions
     wanted = excerpt(typed, MAX_QUESTION).casefold().split()
     if not wanted:
         return [item.question for item in offered][:limit]
@@ -308,7 +316,7 @@ def unanswered(library: Library) -> list[tuple[str, str]]:
     wrong = []
     for brief in library.briefs:
         index = library.indexes.by_brief[brief.id]
-        for item in suggestions(brief):
+        for item in index.suggestions:
             found = find(index, item.question)
             shown = [passage.fact_id for passage in found.passages]
             if not shown:

@@ -26,6 +26,7 @@ import bm25s
 
 from bot.core.dates import MONTHS, day_words
 from bot.core.schema import Brief, Evidenced
+from bot.core.suggestions import suggestions
 from bot.core.terms import (
     LIGHT_WEIGHT,
     MONTH_WORDS,
@@ -274,15 +275,18 @@ class BriefIndex:
             )
             documents.append(document)
         self.passages = tuple(passages)
+        self._holds = [passage.holds.value for passage in passages]
         self.by_key = {passage.key: passage for passage in passages}
         self._bm25 = bm25s.BM25()
         self._bm25.index(documents, show_progress=False)
-        frequency: dict[str, int] = {}
-        for document in documents:
+        postings: dict[str, list[int]] = {}
+        for position, document in enumerate(documents):
             for term in set(document):
-                frequency[term] = frequency.get(term, 0) + 1
+                postings.setdefault(term, []).append(position)
+        self._postings = {term: tuple(positions) for term, positions in postings.items()}
         total = len(documents)
-        self._idf = {term: _idf(total, count) for term, count in frequency.items()}
+        self._idf = {term: _idf(total, len(found)) for term, found in postings.items()}
+        self.suggestions = suggestions(brief)
         self._unknown_idf = _idf(total, 0)
 
     def completions(self, prefix: str) -> list[str]:
@@ -310,16 +314,16 @@ class BriefIndex:
         scores = [float(score) for score in self._bm25.get_scores(wanted)]
         weights = [self.weight(group, question.light) for group in question.groups]
         total = sum(weights) or 1.0
-        coverage = [
-            sum(
-                weight
-                for weight, group in zip(weights, question.groups, strict=True)
-                if passage.terms.intersection(group)
-            )
-            / total
-            for passage in self.passages
-        ]
+        coverage = [0.0] * len(self.passages)
+        for weight, group in zip(weights, question.groups, strict=True):
+            holding: set[int] = set()
+            for term in group:
+                holding.update(self._postings.get(term, ()))
+            for position in holding:
+                coverage[position] += weight / total
         hits = []
+        asks, numbers = question.asks.value, question.numbers
+        tense = question.tense if question.tense is not Tense.ANY else None
         for position, passage in enumerate(self.passages):
             score, covered = scores[position], coverage[position]
             for quoted in passage.quoted:
@@ -328,11 +332,11 @@ class BriefIndex:
             if score <= 0:
                 continue
             boost = 1.0
-            if passage.holds & question.asks:
+            if self._holds[position] & asks:
                 boost += ASKED_BOOST
-            if passage.numbers & question.numbers:
+            if numbers and passage.numbers & numbers:
                 boost += NUMBER_BOOST
-            if question.tense is not Tense.ANY and passage.tense is question.tense:
+            if passage.tense is tense:
                 boost += TENSE_BOOST
             hits.append(Hit(passage, score * boost, covered))
         hits.sort(key=lambda hit: (-hit.score, hit.passage.key))
