@@ -19,6 +19,7 @@ from bot.core.loading import check_briefs
 from bot.core.plaintext import render, render_sources
 from bot.core.problems import BriefsInvalid, display_path
 from bot.core.serialize import reply_to_json
+from bot.delivery.fanout import POST_RATES
 from bot.platforms.console.render import reply_panel, sources_panel
 from bot.runtime import PlatformStartError, Runtime, timing_from
 from bot.settings import Settings, SettingsError
@@ -235,7 +236,12 @@ def _schedule(runtime: Runtime, *, as_json: bool) -> int:
     ledger = app.open_ledger(settings)
     try:
         report = schedule_report(
-            runtime.library, ledger, runtime.clock.now(), timing=timing_from(settings), named=named
+            runtime.library,
+            ledger,
+            runtime.clock.now(),
+            timing=timing_from(settings),
+            named=named,
+            rates=POST_RATES,
         )
     finally:
         ledger.close()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -369,6 +370,26 @@ def test_schedule_lists_upcoming_reminders(briefbot: Briefbot) -> None:
     assert table.returncode == 0, table.stderr
     assert "Upcoming reminders" in table.stdout
     assert "2017-07-06 09:00 CEST" in table.stdout
+
+
+def test_schedule_says_when_a_large_fan_out_starts(briefbot: Briefbot, tmp_path: Path) -> None:
+    """5,000 Discord channels at 48 posts a second take 104 s: posting starts that much early,
+    and the table counts the channels instead of listing them."""
+    listed = tmp_path / "channels.txt"
+    listed.write_text("\n".join(str(10**17 + n) for n in range(5_000)), encoding="ascii")
+    env = {"REMINDER_CHANNEL_IDS_FILE": str(listed)}
+    done = briefbot("schedule", "--as-of", "2017-07-01", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    first = json.loads(done.stdout)["upcoming"][0]
+    starts = datetime.fromisoformat(first["starts_posting_at"])
+    assert datetime.fromisoformat(first["due_at"]) - starts == timedelta(seconds=4_999 / 48)
+    table = briefbot("schedule", "--as-of", "2017-07-01", env={**env, "COLUMNS": "160"})
+    assert table.returncode == 0, table.stderr
+    assert "Starts posting" in table.stdout
+    assert "2017-07-06 06:58:15" in table.stdout
+    assert "5,000 discord" in table.stdout
+    small = briefbot("schedule", "--as-of", "2017-07-01", env={"COLUMNS": "160"})
+    assert "Starts posting" not in small.stdout, "a small fan-out starts at its due time"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,16 @@ import math
 from collections.abc import Mapping
 from datetime import timedelta
 
+DISCORD_POSTS_PER_SECOND = 48
+"""Evenly spaced, under Discord's 50 requests per second for every bot."""
+SLACK_POSTS_PER_SECOND = 20
+"""Across channels; Slack allows about one per second in each channel."""
+POST_RATES: Mapping[str, float] = {
+    "discord": DISCORD_POSTS_PER_SECOND,
+    "slack": SLACK_POSTS_PER_SECOND,
+}
+"""Each platform's pace, for ``briefbot schedule`` (the posters pace themselves the same)."""
+
 EARLY_START_MIN = timedelta(seconds=30)
 """A fan-out shorter than this starts at the due time: a little late is within "late"."""
 

@@ -118,6 +118,23 @@ def help_table(commands: list[tuple[str, str]]) -> Panel:
     return Panel(table, title="Commands", title_align="left", border_style="blue")
 
 
+LISTED_CHANNELS = 20  # more are shown as counts per platform
+SHOWN_SUBSCRIPTIONS = 50  # rows of the channels table
+
+
+def _channel_summary(channels: list[str]) -> str:
+    """The channels, or with many of them how many there are on each platform."""
+    if not channels:
+        return "none subscribed"
+    if len(channels) <= LISTED_CHANNELS:
+        return ", ".join(channels)
+    counts: dict[str, int] = {}
+    for channel in channels:
+        platform = channel.partition(":")[0]
+        counts[platform] = counts.get(platform, 0) + 1
+    return ", ".join(f"{count:,} {platform}" for platform, count in sorted(counts.items()))
+
+
 def schedule_tables(report: "ScheduleReport") -> list[RenderableType]:
     """``briefbot schedule``: upcoming reminders, recent deliveries, subscriptions."""
     from bot.delivery.ledger import SubscriptionState
@@ -125,20 +142,26 @@ def schedule_tables(report: "ScheduleReport") -> list[RenderableType]:
     upcoming = Table(
         title=f"Upcoming reminders (now: {report.now:%Y-%m-%d %H:%M UTC})", title_justify="left"
     )
-    for column in ("Due (UTC)", "Due (event's zone)", "Event", "Before", "Channels"):
+    columns = ["Due (UTC)", "Due (event's zone)", "Event", "Before", "Channels"]
+    if report.lead:
+        columns.insert(2, "Starts posting (UTC)")
+    for column in columns:
         upcoming.add_column(column)
-    channels = ", ".join(report.channels) or "none subscribed"
+    channels = _channel_summary(report.channels)
     for reminder in report.upcoming:
         local = reminder.due_at.astimezone(reminder.event.zone)
-        upcoming.add_row(
+        cells = [
             f"{reminder.due_at:%Y-%m-%d %H:%M}",
             f"{local:%Y-%m-%d %H:%M %Z}",
             reminder.event.name,
             reminder.offset.label,
             channels,
-        )
+        ]
+        if report.lead:
+            cells.insert(2, f"{report.starts_at(reminder):%Y-%m-%d %H:%M:%S}")
+        upcoming.add_row(*cells)
     if not report.upcoming:
-        upcoming.add_row("\u2014", "", "nothing ahead", "", "")
+        upcoming.add_row("\u2014", "", "nothing ahead", *[""] * (len(columns) - 3))
     recent = Table(title="Recent deliveries", title_justify="left")
     for column in ("Updated (UTC)", "Reminder", "Channel", "State", "Detail"):
         recent.add_column(column)
@@ -157,7 +180,12 @@ def schedule_tables(report: "ScheduleReport") -> list[RenderableType]:
     subscriptions = Table(title="Channels", title_justify="left")
     for column in ("Channel", "State", "Subscribed by", "Reason", "Warning"):
         subscriptions.add_column(column)
-    for sub in report.subscriptions:
+    # Broken channels and warnings first; past SHOWN_SUBSCRIPTIONS rows, a count (--json: all).
+    ordered = sorted(
+        report.subscriptions,
+        key=lambda sub: sub.state == SubscriptionState.ACTIVE and not sub.warning,
+    )
+    for sub in ordered[:SHOWN_SUBSCRIPTIONS]:
         subscriptions.add_row(
             f"{sub.platform}:{sub.channel_id}",
             Text(sub.state, style="green" if sub.state == SubscriptionState.ACTIVE else "red"),
@@ -165,6 +193,9 @@ def schedule_tables(report: "ScheduleReport") -> list[RenderableType]:
             sub.reason or "",
             Text(sub.warning or "", style="yellow"),
         )
+    hidden = len(ordered) - SHOWN_SUBSCRIPTIONS
+    if hidden > 0:
+        subscriptions.add_row(f"… and {hidden:,} more", "", "", "--json lists every one", "")
     shown: list[RenderableType] = [upcoming, recent, subscriptions]
     if report.warnings:
         shown.append(

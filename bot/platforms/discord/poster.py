@@ -18,13 +18,14 @@ import aiohttp
 import discord
 
 from bot.core.reply import Reply
+from bot.delivery.fanout import DISCORD_POSTS_PER_SECOND
 from bot.delivery.limiter import ChannelWindows, RateLimiter
 from bot.delivery.posting import ChannelUnavailable, PostFailed, SearchBlind
 from bot.platforms.discord.embeds import reply_embeds
 from bot.platforms.discord.permissions import SEARCH, missing
 from bot.platforms.discord.reminder_button import carried_nonce, reminder_view
 
-GLOBAL_RATE = 48  # requests per second, evenly spaced, under Discord's 50 for every bot
+GLOBAL_RATE = DISCORD_POSTS_PER_SECOND  # evenly spaced, under Discord's 50 for every bot
 CHANNEL_LIMIT = (5, 5.0)  # messages per seconds into one channel, as Discord allows
 READY_WAIT = 15.0  # seconds a search waits for the gateway's cache at start
 PAGE = 100  # Discord's largest page of message history

@@ -20,13 +20,14 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.reply import Reply
+from bot.delivery.fanout import SLACK_POSTS_PER_SECOND
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.posting import ChannelUnavailable, PostFailed, SearchBlind
 from bot.platforms.slack.blocks import Block, fallback_text, reply_blocks, with_buttons
 
 log = logging.getLogger(__name__)
 
-RATE = 20  # posts per second across channels; Slack allows about one per second per channel
+RATE = SLACK_POSTS_PER_SECOND  # across channels; Slack allows about one per second per channel
 RATE_LIMIT_RETRIES = 3
 EVENT_TYPE = "briefbot_reminder"
 HISTORY_PAGE = 200  # messages per conversations.history page
