@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import bm25s
 
@@ -78,13 +78,14 @@ class Passage:
     """For a fact, the positions in the index of the article's sentences it quotes."""
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """A passage with its score for one question and the share of the question it covers."""
 
     passage: Passage
     score: float
     coverage: float
+    position: int = 0
+    """Where the passage stands in its index."""
 
 
 def _numbers(*values: object) -> frozenset[str]:
@@ -311,7 +312,7 @@ class BriefIndex:
         wanted = [term for term in question.terms if term in self._idf]
         if not wanted:
             return []
-        scores = [float(score) for score in self._bm25.get_scores(wanted)]
+        scores: list[float] = self._bm25.get_scores(wanted).tolist()
         weights = [self.weight(group, question.light) for group in question.groups]
         total = sum(weights) or 1.0
         coverage = [0.0] * len(self.passages)
@@ -338,9 +339,15 @@ class BriefIndex:
                 boost += NUMBER_BOOST
             if passage.tense is tense:
                 boost += TENSE_BOOST
-            hits.append(Hit(passage, score * boost, covered))
-        hits.sort(key=lambda hit: (-hit.score, hit.passage.key))
+            hits.append(Hit(passage, score * boost, covered, position))
+        hits.sort(key=_rank)
         return hits
+
+
+def _rank(hit: Hit) -> tuple[float, int, int]:
+    """Best score first; among equals, the fact drawn from fewer of the article's sentences
+    (the more specific), then the brief's order (its facts, then the article's)."""
+    return -hit.score, len(hit.passage.quoted), hit.position
 
 
 def _idf(total: int, count: int) -> float:

@@ -218,14 +218,15 @@ class Question:
 
 def read_question(text: str) -> Question:
     """The terms of a question, what kind of value it asks for, and the numbers it names."""
-    folded = " ".join(words(text))
+    found = words(text)
+    folded = " ".join(found)
     asks = Holds.NOTHING
     for holds, pattern in _ASKS:
         if pattern.search(folded):
             asks |= holds
     groups: dict[str, tuple[str, ...]] = {}
     light: set[str] = set()
-    for word in words(text):
+    for word in found:
         if word in STOPWORDS:
             continue
         own = stem(word)
