@@ -311,7 +311,11 @@ def test_the_base_revision_is_the_schema_of_the_last_release_before_alembic(
             assert keys == [c.name for c in table.primary_key.columns]
             checks = {c["name"] for c in found.get_check_constraints(table.name)}
             assert checks == {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
-        assert [i["name"] for i in found.get_indexes("deliveries")] == ["ix_deliveries_updated_at"]
+        # the base revision's index, and the one revision 0002 adds for the claims' heartbeat
+        assert sorted(i["name"] for i in found.get_indexes("deliveries")) == [
+            "ix_deliveries_state_owner",
+            "ix_deliveries_updated_at",
+        ]
 
     _with_raw(backend, check)
 

@@ -132,6 +132,7 @@ class Delivery(Base):
             "state IN ('claimed', 'sent', 'failed', 'missed')", name="ck_deliveries_state"
         ),
         Index("ix_deliveries_updated_at", "updated_at"),
+        Index("ix_deliveries_state_owner", "state", "owner"),
     )
 
     key: Mapped[DeliveryKey] = composite(
