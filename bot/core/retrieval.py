@@ -16,6 +16,7 @@ so a question about something the brief never mentions covers little of any pass
 """
 
 import dataclasses
+import logging
 import math
 import re
 from collections.abc import Iterator
@@ -41,6 +42,9 @@ from bot.core.text import fold
 
 if TYPE_CHECKING:
     from bot.core.library import Library
+
+# bm25s sets its own logger to DEBUG when imported; let it follow the level the bot chose.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 ASKED_BOOST = 0.8
 """How much more a passage scores when it holds the kind of value the question asks for."""
