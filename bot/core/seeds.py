@@ -1,6 +1,7 @@
 """The articles briefs are built from, and the check that every quote is in one.
 
-Only ``briefbot check`` reads seeds; the running bot works from briefs alone.
+``briefbot check`` reads seeds to verify quotes; the running bot reads them for
+/ask's article sentences (``Seed.lines``), and answers from the brief alone when it cannot.
 A brief names its seed by a path relative to itself; that path must lead,
 after symbolic links, into one of the allowed roots (the briefs directory or
 the seeds directory), to a regular file of at most ``MAX_SEED_BYTES``.
