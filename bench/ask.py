@@ -269,7 +269,6 @@ async def run(counts: Counts) -> BenchResult:
             ),
             Target("unanswerable questions answered", len(found.wrongly_answered), 0, ""),
             Target("/ask p50 / /summit p50", ratio_p50, 1.0),
-            Target("/ask p99 / /summit p99", ratio_p99, None),
         ]
     )
     return result

@@ -22,6 +22,7 @@ MEASURED = {
     "fanout-channel": "Reminders due at once in one channel",
     "fanout-large": "Large reminder fan-out",
     "briefs": "Brief loading",
+    "ask": "/ask: the question set, and the cost of an answer",
     "slack": "Slack",
 }
 
