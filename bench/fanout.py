@@ -38,6 +38,7 @@ from bench.briefs import generate
 from bench.config import Counts
 from bench.results import BenchResult, Cell, Table, Target
 from bench.standin import BenchStandIn
+from bot.delivery.fanout import POST_RATES, early_start
 
 NAME = "fanout"
 TITLE = "Reminder fan-out"
@@ -119,8 +120,10 @@ class FanOut:
 
 
 def lead(channels: int) -> float:
-    """Seconds of the bot's clock between its start and the due time."""
-    return LEAD + max(channels - 1000, 0) * LEAD_PER_CHANNEL
+    """Seconds of the bot's clock between its start and the due time: time to start, plus how
+    early the bot starts a fan-out this large so that its last post lands by the due time."""
+    early = early_start({"discord": channels}, POST_RATES).total_seconds()
+    return LEAD + max(channels - 1000, 0) * LEAD_PER_CHANNEL + early
 
 
 async def fan_out(channels: int, reminders: int = 1) -> FanOut:

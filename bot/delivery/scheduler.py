@@ -37,6 +37,7 @@ from bot.core.answers import Status, status
 from bot.core.clock import Clock
 from bot.core.library import Library
 from bot.core.reminders import Offset, Reminder, plan, reminder_reply
+from bot.core.reply import Reply
 from bot.delivery.election import WATCH, Election
 from bot.delivery.fanout import early_start
 from bot.delivery.ledger import Claim, ClaimOutcome, DeliveryKey, Ledger, LedgerError, SenderLock
@@ -123,6 +124,8 @@ class ReminderScheduler:
         self._counts: dict[str, int] = {}  # active channels, by platform
         self._rates = {p: poster.posts_per_second for p, poster in self.posters.items()}
         self._renew_at: datetime | None = None
+        self._fanning: set[tuple[str, str]] = set()  # (reminder, platform) fan-outs under way
+        self._replies: dict[tuple[str, datetime, bool], Reply] = {}
         self._stopping = False
 
     # ------------------------------------------------------------------ planning
@@ -180,8 +183,10 @@ class ReminderScheduler:
                 )
             except LedgerError as error:
                 log.warning("cannot renew this process's claims now: %s", error)
-        if ready:
-            await self.sweep()
+        if ready:  # a fan-out takes minutes: the watch goes on meanwhile
+            self.scheduler.add_job(
+                self.sweep, id="sweep-now", name="sweep after a handover", replace_existing=True
+            )
 
     def _stop_sending(self, platform: str) -> None:
         """The sender lock is lost: stop the deliveries under way there."""
@@ -399,6 +404,16 @@ class ReminderScheduler:
         (a retry, a resumed claim) one by one. Memory stays flat however many channels.
         """
         platform = poster.platform
+        if (reminder.id, platform) in self._fanning:
+            return  # already under way here (a due job and a sweep met): it covers these
+        self._fanning.add((reminder.id, platform))
+        try:
+            await self._fan_out_once(poster, reminder, channels)
+        finally:
+            self._fanning.discard((reminder.id, platform))
+
+    async def _fan_out_once(self, poster: Poster, reminder: Reminder, channels: list[str]) -> None:
+        platform = poster.platform
 
         def items() -> Iterator[list[tuple[str, Claim | None]]]:
             for start in range(0, len(channels), CLAIM_BATCH):
@@ -434,6 +449,18 @@ class ReminderScheduler:
             await asyncio.gather(*workers, return_exceptions=True)
         finally:
             self._workers[platform].difference_update(workers)
+
+    def _reply(self, reminder: Reminder, now: datetime, late: bool) -> Reply:
+        """The reminder as posted: the same for every channel within a minute (it says how
+        soon the event is, to the minute), so a fan-out renders it once a minute."""
+        minute = now.replace(second=0, microsecond=0)
+        key = (reminder.id, minute, late)
+        cached = self._replies.get(key)
+        if cached is None:
+            brief = self.library.brief(reminder.brief_id)
+            cached = reminder_reply(reminder, brief, minute, late=late)
+            self._replies = {key: cached}  # only the current minute's is kept
+        return cached
 
     async def _claim_batch(
         self, poster: Poster, reminder: Reminder, batch: list[tuple[str, Claim | None]]
@@ -552,9 +579,9 @@ class ReminderScheduler:
             late = lateness > LATE_AFTER + self._tolerance()
             if not await self.election.confirm(poster.platform):
                 return  # no longer the sender: the claim is resumed by the one that is
-            brief = self.library.brief(reminder.brief_id)
-            reply = reminder_reply(reminder, brief, now, late=late)
-            message_id = await poster.post(channel, reply, nonce=key.nonce())
+            message_id = await poster.post(
+                channel, self._reply(reminder, now, late), nonce=key.nonce()
+            )
         except ChannelUnavailable as error:
             await self._broken(key, str(error))
         except PostFailed as error:

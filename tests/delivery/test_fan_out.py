@@ -138,7 +138,9 @@ def test_only_the_elected_sender_posts_and_a_standby_takes_over_when_it_stops(
         assert await second.sweep() == 1, "c is claimed by the first: nothing posted yet"
         assert second_poster.posts == []
         real.now += HANDOVER
-        await second.watch()  # the handover: c's claim is released and resumed at once
+        await second.watch()  # the handover: c's claim is released, and a sweep is due now
+        assert second.scheduler.get_job("sweep-now") is not None
+        assert await second.sweep() == 1
 
     try:
         asyncio.run(main())

@@ -10,6 +10,7 @@ the post again after the window has passed.
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from bot.platforms.discord.reminder_button import carried_nonce, reminder_view
 
 GLOBAL_RATE = DISCORD_POSTS_PER_SECOND  # evenly spaced, under Discord's 50 for every bot
 CHANNEL_LIMIT = (5, 5.0)  # messages per seconds into one channel, as Discord allows
+BUCKET_CLEANUP = 60.0  # seconds between discord.py's scans for idle rate-limit buckets
 READY_WAIT = 15.0  # seconds a search waits for the gateway's cache at start
 PAGE = 100  # Discord's largest page of message history
 FAILURES = (discord.HTTPException, aiohttp.ClientError, OSError, asyncio.TimeoutError)
@@ -44,10 +46,12 @@ class DiscordPoster:
         channels: ChannelWindows | None = None,
     ) -> None:
         self.client = client
+        _throttle_bucket_cleanup(client.http)
         self.limiter = limiter or RateLimiter(GLOBAL_RATE, 1.0)
         self.channels = channels or ChannelWindows(*CHANNEL_LIMIT)
         self.posts_per_second = self.limiter.rate / self.limiter.per
         self.pages_read = 0  # history pages requested, for tests and logs
+        self._rendered: tuple[Reply | None, list[discord.Embed]] = (None, [])
 
     def _channel(self, channel_id: str) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(int(channel_id))
@@ -55,11 +59,13 @@ class DiscordPoster:
     async def post(self, channel_id: str, reply: Reply, *, nonce: str) -> str | None:
         """Post with the nonce, a Sources button carrying it, and no mentions."""
         view = reminder_view(reply, nonce)
+        if reply is not self._rendered[0]:  # a fan-out posts one reply to every channel
+            self._rendered = (reply, reply_embeds(reply))
         await self.channels.acquire(channel_id)
         await self.limiter.acquire()
         try:
             message = await self._channel(channel_id).send(
-                embeds=reply_embeds(reply),
+                embeds=self._rendered[1],
                 view=view,
                 nonce=nonce,
                 allowed_mentions=discord.AllowedMentions.none(),
@@ -116,6 +122,29 @@ class DiscordPoster:
             if len(page) < PAGE:
                 return None
             after = max(int(message["id"]) for message in page)
+
+
+def _throttle_bucket_cleanup(http: Any) -> None:
+    """Let discord.py forget idle rate-limit buckets at most once a minute.
+
+    discord.py keeps a bucket per channel's message route and, each time it makes a new one
+    past 256, scans all of them for idle ones (idle for 5 minutes). A fan-out makes one per
+    channel, so that scan made each post cost time in proportion to the channels before it:
+    quadratic in all. Its buckets and their behaviour are unchanged; the scan runs less often.
+    """
+    original = getattr(http, "_try_clear_expired_ratelimits", None)
+    if original is None or getattr(original, "throttled", False):
+        return
+    last = [float("-inf")]
+
+    def throttled() -> None:
+        now = time.monotonic()
+        if now - last[0] >= BUCKET_CLEANUP:
+            last[0] = now
+            original()
+
+    throttled.throttled = True  # type: ignore[attr-defined]
+    http._try_clear_expired_ratelimits = throttled
 
 
 def _nonces(message: Any) -> set[str]:
