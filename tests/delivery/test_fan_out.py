@@ -149,3 +149,28 @@ def test_only_the_elected_sender_posts_and_a_standby_takes_over_when_it_stops(
     finally:
         first_ledger.close()
         second_ledger.close()
+
+
+def test_a_due_job_and_a_sweep_that_meet_make_one_fan_out(library: Library, tmp_path: Path) -> None:
+    """The due job and the minute's sweep both find the reminder due: one fan-out runs, the
+    other returns, and no channel is left to a retry job; the reply is rendered once."""
+    ledger = Ledger.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    channels = subscribe_many(ledger, 300)
+    poster = PacedPoster(posts_per_second=float("inf"))
+    real = RealTime()
+    scheduler = ReminderScheduler(
+        library, Clock(G20_7D, 0.0), ledger, [poster], TIMING, now_real=real
+    )
+
+    async def main() -> None:
+        await scheduler.replan(library)
+        await asyncio.gather(scheduler._fire("g20-hamburg-2017:7d"), scheduler.sweep())
+
+    try:
+        asyncio.run(main())
+        assert sorted(channel for channel, _, _ in poster.posts) == channels
+        retries = [job.id for job in scheduler.scheduler.get_jobs() if job.id.startswith("retry:")]
+        assert retries == []
+        assert len({id(reply) for _, reply, _ in poster.posts}) == 1, "rendered once"
+    finally:
+        ledger.close()
