@@ -23,11 +23,13 @@ virtual time; APScheduler and the ledger's claim leases run on real time.
 """
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -43,6 +45,7 @@ from bot.delivery.fanout import early_start
 from bot.delivery.ledger import Claim, ClaimOutcome, DeliveryKey, Ledger, LedgerError, SenderLock
 from bot.delivery.ledger.senders import AlwaysSender
 from bot.delivery.posting import ChannelUnavailable, Poster, PostFailed, SearchBlind
+from bot.delivery.recording import SentRecorder
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ GRACE_RAN_OUT = "it could not be posted within the grace window"
 SWEEP = timedelta(minutes=1)  # how often due, unsettled deliveries are looked for
 LEDGER_RETRY_FIRST = timedelta(seconds=1)  # first retry when the ledger fails as a reminder is due
 CLAIM_BATCH = 100  # deliveries claimed in one transaction during a fan-out
+LISTED_POSTS = 20  # a fan-out to more channels logs progress, not each post
+PROGRESS_EVERY = timedelta(seconds=10)
 
 
 def _minutes(span: timedelta) -> str:
@@ -126,6 +131,8 @@ class ReminderScheduler:
         self._renew_at: datetime | None = None
         self._fanning: set[tuple[str, str]] = set()  # (reminder, platform) fan-outs under way
         self._replies: dict[tuple[str, datetime, bool], Reply] = {}
+        self._large_fan_outs = 0  # under way: each post is then logged at DEBUG only
+        self.recorder = SentRecorder(ledger, now_real)
         self._stopping = False
 
     # ------------------------------------------------------------------ planning
@@ -162,6 +169,8 @@ class ReminderScheduler:
             task.cancel()
         if running:
             await asyncio.gather(*running, return_exceptions=True)
+        with contextlib.suppress(LedgerError):
+            await self.recorder.close()
         await self.election.close()
 
     async def watch(self) -> None:
@@ -445,10 +454,51 @@ class ReminderScheduler:
             for _ in range(min(self.timing.concurrency, len(channels)))
         ]
         self._workers[platform].update(workers)
+        progress = None
+        if len(channels) > LISTED_POSTS:
+            progress = asyncio.create_task(self._progress(poster, reminder, len(channels)))
         try:
             await asyncio.gather(*workers, return_exceptions=True)
         finally:
             self._workers[platform].difference_update(workers)
+            if progress is not None:
+                progress.cancel()
+            await self.recorder.flush()
+
+    @property
+    def _post_level(self) -> int:
+        """Each post is logged at INFO, except in a fan-out too large to list (DEBUG then,
+        with a progress line every ``PROGRESS_EVERY``)."""
+        return logging.DEBUG if self._large_fan_outs else logging.INFO
+
+    async def _progress(self, poster: Poster, reminder: Reminder, total: int) -> None:
+        """Say how a large fan-out is going, every ``PROGRESS_EVERY``, then how it ended."""
+        self._large_fan_outs += 1
+        began = monotonic()
+        try:
+            while True:
+                await asyncio.sleep(PROGRESS_EVERY.total_seconds())
+                await self._log_progress(poster, reminder, total, began)
+        finally:
+            self._large_fan_outs -= 1
+
+    async def _log_progress(
+        self, poster: Poster, reminder: Reminder, total: int, began: float
+    ) -> None:
+        try:
+            settled = await asyncio.to_thread(
+                self.ledger.settled_channels, reminder.id, poster.platform
+            )
+        except LedgerError:
+            return
+        log.info(
+            "reminder %s: %d of %d %s channel(s) done after %d s",
+            reminder.id,
+            len(settled),
+            total,
+            poster.platform,
+            monotonic() - began,
+        )
 
     def _reply(self, reminder: Reminder, now: datetime, late: bool) -> Reply:
         """The reminder as posted: the same for every channel within a minute (it says how
@@ -485,6 +535,7 @@ class ReminderScheduler:
         poster = self.posters.get(platform)
         if reminder is not None and poster is not None:
             await self._deliver(poster, channel, reminder)
+            await self.recorder.flush()
 
     def _later(self, reminder: Reminder, platform: str, channel: str, at: datetime) -> None:
         self.scheduler.add_job(
@@ -603,10 +654,14 @@ class ReminderScheduler:
             )
             self._later(reminder, poster.platform, channel, retry_at)
         else:
-            await asyncio.to_thread(
-                self.ledger.mark_sent, key, now=self.now_real(), message_id=message_id, late=late
+            await self.recorder.record(key, message_id, late=late)
+            log.log(
+                self._post_level,
+                "posted reminder %s to %s%s",
+                reminder.id,
+                where,
+                " (late)" if late else "",
             )
-            log.info("posted reminder %s to %s%s", reminder.id, where, " (late)" if late else "")
 
     async def _already_posted(self, poster: Poster, key: DeliveryKey, claim: Claim) -> bool:
         """Whether an earlier attempt's post is in the channel (a crash, a reply lost on the

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -208,6 +208,47 @@ class Deliveries(Store):
                 .values(lease_until=now)
                 .execution_options(synchronize_session=False)
             )
+            return rowcount(result)
+
+    def mark_sent_many(self, sent: Sequence[tuple[DeliveryKey, str | None, bool, datetime]]) -> int:
+        """:meth:`mark_sent` for many posts, each (key, message id, late, when), in one
+        transaction and one statement run for all. Returns how many rows changed."""
+        if not sent:
+            return 0
+        for _, _, _, when in sent:
+            require_aware(now=when)
+        statement = (
+            update(_TABLE)
+            .where(
+                _columns.reminder_id == bindparam("b_reminder"),
+                _columns.platform == bindparam("b_platform"),
+                _columns.channel_id == bindparam("b_channel"),
+                _columns.state != DeliveryState.SENT.value,
+            )
+            .values(
+                state=DeliveryState.SENT.value,
+                sent_at=bindparam("b_when"),
+                message_id=bindparam("b_message"),
+                late=bindparam("b_late"),
+                error=None,
+                retry_at=None,
+                lease_until=None,
+                updated_at=bindparam("b_when"),
+            )
+        )
+        rows = [
+            {
+                "b_reminder": key.reminder_id,
+                "b_platform": key.platform,
+                "b_channel": key.channel_id,
+                "b_when": when,
+                "b_message": message_id,
+                "b_late": late,
+            }
+            for key, message_id, late, when in sent
+        ]
+        with self._write() as session:
+            result = session.connection().execute(statement, rows)
             return rowcount(result)
 
     def mark_sent(
