@@ -31,6 +31,7 @@ class RateLimiter:
         self._sleep = sleep
         self._next = float("-inf")
         self._lock = asyncio.Lock()
+        self._sent: deque[float] = deque(maxlen=rate)
 
     async def acquire(self) -> None:
         """Wait for the next slot, then take it.
@@ -42,9 +43,14 @@ class RateLimiter:
             now = self._monotonic()
             if self._next < now - self.interval:
                 self._next = now
+            # Catching up after a late wake-up must not crowd a window: at most ``rate``
+            # requests leave within any ``per`` seconds, however the slots fell.
+            if len(self._sent) == self.rate:
+                self._next = max(self._next, self._sent[0] + self.per)
             wait = self._next - now
             if wait > 0:
                 await self._sleep(wait)
+            self._sent.append(self._monotonic())
             self._next += self.interval
 
 

@@ -67,6 +67,22 @@ def test_a_late_wake_up_does_not_push_later_slots_back() -> None:
         assert stamp <= start + n * 0.02 + late + 1e-9, "never later than one overrun"
 
 
+def test_a_stall_is_caught_up_without_crowding_any_window() -> None:
+    """The loop stalls for half a second once: the slots it missed go out as soon as the
+    window allows, never more than the rate within any second."""
+    time = FakeTime()
+    stalls = [0.5]
+
+    async def stalling(seconds: float) -> None:
+        await time.wait(seconds + (stalls.pop() if stalls and time.now > 1000.3 else 0.0))
+
+    limiter = RateLimiter(50, 1.0, monotonic=time, sleep=stalling)
+    stamps = stamped(limiter, time, 200)
+    for index in range(len(stamps) - 50):
+        assert stamps[index + 50] - stamps[index] >= 1.0 - 1e-9, "51 requests in one second"
+    assert stamps[-1] - stamps[0] <= 199 / 50 + 0.5 + 1e-9, "the stall costs at most itself"
+
+
 def test_after_an_idle_spell_the_grid_restarts() -> None:
     time = FakeTime()
     limiter = RateLimiter(2, 1.0, monotonic=time, sleep=time.wait)
