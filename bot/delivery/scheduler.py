@@ -141,7 +141,7 @@ class ReminderScheduler:
         """Start the scheduler on the running loop, become a sender where none is, plan every
         reminder, and start the sweep and the watch over the sender locks and leases."""
         self.scheduler.start()
-        await self.watch()
+        await self._watch()  # not ``watch``: a stop while starting must reach the caller
         self.scheduler.add_job(
             self.sweep,
             IntervalTrigger(seconds=self.timing.sweep.total_seconds(), timezone=UTC),
