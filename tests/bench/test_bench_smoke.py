@@ -21,6 +21,7 @@ MEASURED = {
     "fanout": "Reminder fan-out",
     "fanout-channel": "Reminders due at once in one channel",
     "fanout-large": "Large reminder fan-out",
+    "scale-start": "Starting with many channels",
     "briefs": "Brief loading",
     "ask": "/ask: the question set, and the cost of an answer",
     "slack": "Slack",
@@ -100,5 +101,9 @@ def test_quick_suite_runs_and_reports_every_benchmark(tmp_path: Path) -> None:
         for size in sizes:
             assert found[f"{size}.duplicates"] == 0, (name, size, found)
             assert found[f"{size}.losses"] == 0, (name, size, found)
+    # Starting with many channels: both phases measured, on SQLite at least.
+    scale = benchmarks["scale-start"]["results"]
+    assert is_number(scale["sqlite.2000.first_start_s"]), scale
+    assert is_number(scale["sqlite.2000.restart_past_grace_s"]), scale
     per_channel = benchmarks["fanout-channel"]["results"]
     assert any(key.endswith("x7.reminders") for key in per_channel), per_channel

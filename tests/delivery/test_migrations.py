@@ -312,7 +312,7 @@ def test_the_base_revision_is_the_schema_of_the_last_release_before_alembic(
             checks = {c["name"] for c in found.get_check_constraints(table.name)}
             assert checks == {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
         # the base revision's index, and the one revision 0002 adds for the claims' heartbeat
-        assert sorted(i["name"] for i in found.get_indexes("deliveries")) == [
+        assert sorted(str(i["name"]) for i in found.get_indexes("deliveries")) == [
             "ix_deliveries_state_owner",
             "ix_deliveries_updated_at",
         ]
