@@ -1,25 +1,19 @@
 """Answers to /summit, /mous, /next-meeting and /ask: pure functions of (library, command, now)."""
 
 import dataclasses
-import enum
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.core.ask import ask
 from bot.core.commands import Invocation, command
 from bot.core.dates import (
-    Precision,
-    day_range_words,
     day_words,
-    humanize_days,
-    humanize_delta,
     local_midnight,
 )
 from bot.core.library import Library, UnknownChoice
+from bot.core.parts import Status, countdown, footer, moment, source, status
 from bot.core.reply import (
-    Countdown,
-    Direction,
-    ExternalRef,
     Line,
     Moment,
     Reply,
@@ -27,73 +21,11 @@ from bot.core.reply import (
     Source,
     line,
 )
-from bot.core.schema import Area, Brief, Event, Evidenced
+from bot.core.schema import Area, Brief, Event
 
 PAST_SHOWN = 3
 
-
-class Status(enum.StrEnum):
-    """Where an event stands relative to "now"."""
-
-    UPCOMING = "upcoming"
-    ONGOING = "ongoing"
-    PAST = "past"
-
-
-def status(event: Event, now: datetime) -> Status:
-    """Upcoming before its start, ongoing until its end, past from its end on."""
-    if now < event.starts_at():
-        return Status.UPCOMING
-    if now < event.ends_at():
-        return Status.ONGOING
-    return Status.PAST
-
-
-def moment(event: Event) -> Moment:
-    """An event's dates: calendar days for an all-day event, local times for a timed one."""
-    if event.all_day:
-        words = day_range_words(event.first_day(), event.last_day())
-        precision = Precision.DAY
-    else:
-        start = event.starts_at().astimezone(event.zone)
-        end = event.ends_at().astimezone(event.zone)
-        words = f"{day_words(start.date())}, {start:%H:%M}"
-        if end.date() == start.date():
-            words += f"\u2013{end:%H:%M} {end:%Z}" if end > start else f" {start:%Z}"
-        else:
-            words += f" \u2013 {day_words(end.date())}, {end:%H:%M} {end:%Z}"
-        precision = Precision.MINUTE
-    return Moment(event.starts_at(), event.ends_at(), precision, event.time_zone, words)
-
-
-def countdown(event: Event, now: datetime) -> Countdown:
-    """How soon the event starts, or how long ago it ended."""
-    if status(event, now) is Status.PAST:
-        target = event.ends_at()
-        if event.all_day:
-            words = f"ended {humanize_days(event.last_day(), now.astimezone(event.zone).date())}"
-        else:
-            words = f"ended {humanize_delta(target, now)}"
-        return Countdown(target, words, Direction.SINCE, live=not event.all_day)
-    if status(event, now) is Status.ONGOING:
-        return Countdown(event.starts_at(), "happening now", Direction.ONGOING, live=False)
-    if event.all_day:
-        words = humanize_days(event.first_day(), now.astimezone(event.zone).date())
-    else:
-        words = humanize_delta(event.starts_at(), now)
-    return Countdown(event.starts_at(), words, live=not event.all_day)
-
-
-def _source(point: str, fact: Evidenced) -> Source:
-    external = tuple(ExternalRef(ref.title, ref.url, ref.reason) for ref in fact.external)
-    return Source(point, tuple(fact.quotes), external)
-
-
-def _footer(brief: Brief) -> str:
-    return (
-        f"Brief as of {day_words(brief.as_of)} \u00b7 based on \u201c{brief.source.headline}\u201d,"
-        f" {brief.source.publisher}"
-    )
+__all__ = ["Status", "answer", "countdown", "moment", "status"]
 
 
 def _event_lines(event: Event, now: datetime) -> tuple[Line, ...]:
@@ -106,8 +38,8 @@ def _event_lines(event: Event, now: datetime) -> tuple[Line, ...]:
 
 
 def _event_sources(event: Event) -> list[Source]:
-    sources = [_source(f"{event.name}, {event.place}", event)]
-    sources.extend(_source(note.text, note) for note in event.notes)
+    sources = [source(f"{event.name}, {event.place}", event)]
+    sources.extend(source(note.text, note) for note in event.notes)
     return sources
 
 
@@ -158,14 +90,14 @@ def summit(library: Library, invocation: Invocation, now: datetime) -> Reply:
             )
         )
     sources = [
-        _source("Summary", meeting.summary),
-        _source(f"When: {day_words(meeting.date.value)}", meeting.date),
-        _source(f"Where: {meeting.place.value}", meeting.place),
-        *(_source(f"Who: {leader.name}", leader) for leader in meeting.leaders),
-        _source(f"Meeting: {meeting.series.value}", meeting.series),
-        *(_source(fact.text, fact) for fact in meeting.outcomes),
-        *(_source(fact.text, fact) for fact in meeting.characterisation),
-        *(_source(item.topic, item) for item in meeting.context),
+        source("Summary", meeting.summary),
+        source(f"When: {day_words(meeting.date.value)}", meeting.date),
+        source(f"Where: {meeting.place.value}", meeting.place),
+        *(source(f"Who: {leader.name}", leader) for leader in meeting.leaders),
+        source(f"Meeting: {meeting.series.value}", meeting.series),
+        *(source(fact.text, fact) for fact in meeting.outcomes),
+        *(source(fact.text, fact) for fact in meeting.characterisation),
+        *(source(item.topic, item) for item in meeting.context),
         *(source for event in ahead for source in _event_sources(event)),
     ]
     return Reply(
@@ -173,7 +105,7 @@ def summit(library: Library, invocation: Invocation, now: datetime) -> Reply:
         title=f"{meeting.name} \u00b7 {meeting.place.value} \u00b7 {day_words(meeting.date.value)}",
         summary=(line(meeting.summary.text),),
         sections=tuple(sections),
-        footer=_footer(brief),
+        footer=footer(brief),
         sources=tuple(sources),
         brief_id=brief.id,
     )
@@ -205,7 +137,7 @@ def mous(library: Library, invocation: Invocation, now: datetime) -> Reply:
     count = memos.count.value
     names = [area.name for area in memos.areas]
     when = day_words(brief.summit.date.value)
-    sources = [_source(f"{count} memorandums", memos.count)]
+    sources = [source(f"{count} memorandums", memos.count)]
     area = None
     if "area" in invocation.options:
         area = find_area(brief, invocation.options["area"])
@@ -217,7 +149,7 @@ def mous(library: Library, invocation: Invocation, now: datetime) -> Reply:
             ),
         )
         sections = [Section("The other areas", tuple(line(name) for name in others))]
-        sources.append(_source(area.name, area))
+        sources.append(source(area.name, area))
         title = f"{area.name} \u00b7 memorandums of {when}"
     else:
         summary = (
@@ -227,20 +159,20 @@ def mous(library: Library, invocation: Invocation, now: datetime) -> Reply:
             ),
         )
         sections = [Section("Areas", tuple(line(name) for name in names))]
-        sources.extend(_source(area.name, area) for area in memos.areas)
+        sources.extend(source(area.name, area) for area in memos.areas)
         title = f"{count} memorandums of understanding \u00b7 {brief.summit.name}, {when}"
     if memos.follow_ups:
         sections.append(Section("Pledged follow-ups", _follow_up_lines(brief)))
-        sources.extend(_source(item.text, item) for item in memos.follow_ups)
+        sources.extend(source(item.text, item) for item in memos.follow_ups)
     if memos.note is not None:
         sections.append(Section("Note", (line(memos.note.text),)))
-        sources.append(_source(memos.note.text, memos.note))
+        sources.append(source(memos.note.text, memos.note))
     return Reply(
         command="mous",
         title=title,
         summary=summary,
         sections=tuple(sections),
-        footer=_footer(brief),
+        footer=footer(brief),
         sources=tuple(sources),
         brief_id=brief.id,
         options=(("area", area.id),) if area else (),
@@ -293,7 +225,7 @@ def next_meeting(library: Library, invocation: Invocation, now: datetime) -> Rep
         title=title,
         summary=(summary,),
         sections=sections,
-        footer=_footer(footer_brief),
+        footer=footer(footer_brief),
         sources=sources,
         brief_id=footer_brief.id,
     )
@@ -305,17 +237,11 @@ def _join(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _ask(library: Library, invocation: Invocation, now: datetime) -> Reply:
-    from bot.core.ask import ask  # ask builds on this module's answers
-
-    return ask(library, invocation, now)
-
-
 ANSWERS: dict[str, Callable[[Library, Invocation, datetime], Reply]] = {
     "summit": summit,
     "mous": mous,
     "next-meeting": next_meeting,
-    "ask": _ask,
+    "ask": ask,
 }
 
 

@@ -20,12 +20,10 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from bot.core.answers import Status, countdown, moment, status
-from bot.core.answers import _footer as footer
-from bot.core.answers import _source as source
 from bot.core.commands import CALENDAR, COMMANDS, Invocation, UsageError
 from bot.core.dates import local_midnight
 from bot.core.library import Library
+from bot.core.parts import Status, countdown, footer, moment, source, status
 from bot.core.reply import Line, Moment, Reply, Section, Source, line
 from bot.core.retrieval import BriefIndex, Hit, Passage
 from bot.core.schema import Event, FollowUp

@@ -53,7 +53,7 @@ class Library:
         """The /ask retrieval index of every brief, built once for this library."""
         from bot.core.retrieval import Indexes
 
-        return Indexes.of(self)
+        return Indexes.of((brief, self.article(brief.id)) for brief in self.briefs)
 
     @property
     def newest(self) -> Brief:

@@ -19,9 +19,9 @@ import dataclasses
 import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import bm25s
 
@@ -39,9 +39,6 @@ from bot.core.terms import (
     words,
 )
 from bot.core.text import fold
-
-if TYPE_CHECKING:
-    from bot.core.library import Library
 
 # bm25s sets its own logger to DEBUG when imported; let it follow the level the bot chose.
 logging.getLogger("bm25s").setLevel(logging.NOTSET)
@@ -366,8 +363,6 @@ class Indexes:
     by_brief: dict[str, BriefIndex]
 
     @classmethod
-    def of(cls, library: "Library") -> "Indexes":
-        """Index every brief of ``library`` with its article's sentences, when it has them."""
-        return cls(
-            {brief.id: BriefIndex(brief, library.article(brief.id)) for brief in library.briefs}
-        )
+    def of(cls, briefs: Iterable[tuple[Brief, tuple[str, ...]]]) -> "Indexes":
+        """Index every brief with its article's lines (none when the article was not read)."""
+        return cls({brief.id: BriefIndex(brief, lines) for brief, lines in briefs})
