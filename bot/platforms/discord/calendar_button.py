@@ -22,7 +22,7 @@ from bot.core.schema import Brief, Event
 from bot.platforms.discord.embeds import fit
 
 if TYPE_CHECKING:
-    from bot.platforms.discord.client import BriefBot
+    from bot.platforms.discord.context import BotContext
 
 CUSTOM_ID_LIMIT = 100
 LABEL_LIMIT = 80
@@ -94,7 +94,7 @@ class CalendarButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TE
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Answer the clicker alone with the event's .ics and a Google Calendar link."""
-        bot: BriefBot = interaction.client
+        bot: BotContext = interaction.client
         try:
             library = bot.runtime.library
             found = find(library, self.event_id, self.brief_id)

@@ -18,7 +18,7 @@ from bot.platforms.discord.embeds import reply_embeds
 from bot.platforms.discord.sources import sources_view
 
 if TYPE_CHECKING:
-    from bot.platforms.discord.client import BriefBot
+    from bot.platforms.discord.context import BotContext
 
 Interaction = discord.Interaction[Any]
 CHOICES_LIMIT = 25
@@ -28,7 +28,7 @@ LINK_URL_LIMIT = 512
 
 async def respond(interaction: Interaction, command: str, **options: str | None) -> None:
     """Answer a command at once with embeds and a Sources button, both from the render cache."""
-    bot: BriefBot = interaction.client
+    bot: BotContext = interaction.client
     given = {name: value for name, value in options.items() if value}
     now = this_minute(bot.runtime.clock.now())
     library = bot.runtime.library
@@ -45,7 +45,7 @@ async def respond(interaction: Interaction, command: str, **options: str | None)
 
 async def calendar(interaction: Interaction) -> None:
     """``/calendar``: the feed's address and how to subscribe, or why there is none."""
-    bot: BriefBot = interaction.client
+    bot: BotContext = interaction.client
     settings = bot.runtime.settings
     address = FeedAddress.of(settings.calendar_public_url, settings.calendar_http_port)
     reply = calendar_reply(bot.runtime.library, address, bot.runtime.clock.now())
@@ -60,7 +60,7 @@ async def calendar(interaction: Interaction) -> None:
 
 async def complete_brief(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
     """Brief ids that match what has been typed."""
-    bot: BriefBot = interaction.client
+    bot: BotContext = interaction.client
     values = choices(bot.runtime.library, "brief", current)[:CHOICES_LIMIT]
     titles = {brief.id: brief.title for brief in bot.runtime.library.briefs}
     return [app_commands.Choice(name=titles[value][:100], value=value) for value in values]
@@ -68,7 +68,7 @@ async def complete_brief(interaction: Interaction, current: str) -> list[app_com
 
 async def complete_area(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
     """Area ids of the chosen (or newest) brief that match what has been typed."""
-    bot: BriefBot = interaction.client
+    bot: BotContext = interaction.client
     library = bot.runtime.library
     brief_id = getattr(interaction.namespace, "brief", None)
     values = choices(library, "area", current, brief_id)[:CHOICES_LIMIT]
@@ -83,7 +83,7 @@ async def complete_question(
     interaction: Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """Questions the chosen (or newest) brief answers that match what has been typed."""
-    bot: BriefBot = interaction.client
+    bot: BotContext = interaction.client
     brief_id = getattr(interaction.namespace, "brief", None)
     values = complete(bot.runtime.library, current, brief_id, CHOICES_LIMIT)
     return [app_commands.Choice(name=value[:100], value=value[:100]) for value in values]

@@ -23,7 +23,7 @@ from bot.platforms.discord.calendar_button import custom_id as custom_calendar_i
 from bot.platforms.discord.embeds import sources_embeds
 
 if TYPE_CHECKING:
-    from bot.platforms.discord.client import BriefBot
+    from bot.platforms.discord.context import BotContext
 
 CUSTOM_ID_LIMIT = 100
 NONCE_LIMIT = 25
@@ -90,7 +90,7 @@ class ReminderSourcesButton(discord.ui.DynamicItem[discord.ui.Button[Any]], temp
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Answer the click with the event's evidence, visible only to the person who clicked."""
-        bot: BriefBot = interaction.client
+        bot: BotContext = interaction.client
         try:
             library = bot.runtime.library
             if not any(event.id == self.event_id for _, event in library.events()):

@@ -14,15 +14,15 @@ from bot.platforms.discord.permissions import admin_warning
 from bot.platforms.discord.replies import content
 
 if TYPE_CHECKING:
-    from bot.platforms.discord.client import BriefBot
+    from bot.platforms.discord.context import BotContext
 
 Interaction = discord.Interaction[Any]
 COLOUR = discord.Colour(0x3A8F5C)
 IN_A_SERVER = "Use /reminders in a server channel: reminders are posted in server channels."
 
 
-def _bot(interaction: Interaction) -> "BriefBot":
-    bot: BriefBot = interaction.client
+def _bot(interaction: Interaction) -> "BotContext":
+    bot: BotContext = interaction.client
     return bot
 
 

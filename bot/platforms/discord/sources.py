@@ -20,7 +20,7 @@ from bot.core.reply import Reply
 from bot.platforms.discord.embeds import reply_embeds, sources_embeds
 
 if TYPE_CHECKING:
-    from bot.platforms.discord.client import BriefBot
+    from bot.platforms.discord.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEM
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Answer the click with the evidence, visible only to the person who clicked."""
-        bot: BriefBot = interaction.client
+        bot: BotContext = interaction.client
         detail = detail_option(self.command)
         options = {
             name: value for name, value in (("brief", self.brief), (detail, self.area)) if value

@@ -37,7 +37,7 @@ from bot.platforms.slack.blocks import (
 )
 
 if TYPE_CHECKING:
-    from bot.platforms.slack.runner import SlackPlatform
+    from bot.platforms.slack.context import SlackContext
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ REMINDERS_USAGE = (
 )
 
 
-def register(app: AsyncApp, platform: "SlackPlatform") -> None:
+def register(app: AsyncApp, platform: "SlackContext") -> None:
     """Attach every command and action handler to ``app``."""
 
     async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -76,7 +76,7 @@ def register(app: AsyncApp, platform: "SlackPlatform") -> None:
     app.action(re.compile(f"^{CALENDAR_ACTION}_"))(on_link)
 
 
-async def answer_command(ack: AsyncAck, command: dict[str, Any], platform: "SlackPlatform") -> None:
+async def answer_command(ack: AsyncAck, command: dict[str, Any], platform: "SlackContext") -> None:
     """``/summit``, ``/mous``, ``/next-meeting``, ``/ask``: the answer in the channel, mistakes
     privately."""
     typed = f"{command.get('command', '')} {command.get('text', '')}".strip()
@@ -98,13 +98,13 @@ async def answer_command(ack: AsyncAck, command: dict[str, Any], platform: "Slac
     await ack(response_type="in_channel", text=text, blocks=blocks)
 
 
-def feed_address(platform: "SlackPlatform") -> FeedAddress | None:
+def feed_address(platform: "SlackContext") -> FeedAddress | None:
     """Where members reach the calendar feed, or ``None`` when it is not served."""
     settings = platform.runtime.settings
     return FeedAddress.of(settings.calendar_public_url, settings.calendar_http_port)
 
 
-async def calendar_command(ack: AsyncAck, platform: "SlackPlatform") -> None:
+async def calendar_command(ack: AsyncAck, platform: "SlackContext") -> None:
     """``/calendar``: the feed's address with a button to it, or why there is none."""
     address = feed_address(platform)
     try:
@@ -122,7 +122,7 @@ async def calendar_command(ack: AsyncAck, platform: "SlackPlatform") -> None:
     await ack(response_type="in_channel", text=fallback_text(reply), blocks=blocks)
 
 
-def reminder_buttons(platform: "SlackPlatform", reply: Reply) -> list[Block]:
+def reminder_buttons(platform: "SlackContext", reply: Reply) -> list[Block]:
     """The calendar buttons under a reminder of the event ``reply`` names."""
     event_id = dict(reply.options).get("event")
     found = [
@@ -135,7 +135,7 @@ def reminder_buttons(platform: "SlackPlatform", reply: Reply) -> list[Block]:
 
 
 async def show_sources(
-    body: dict[str, Any], respond: AsyncRespond, platform: "SlackPlatform"
+    body: dict[str, Any], respond: AsyncRespond, platform: "SlackContext"
 ) -> None:
     """The Sources button: the evidence, to the clicker alone."""
     try:
@@ -180,7 +180,7 @@ async def _is_admin(client: AsyncWebClient, user_id: str) -> bool:
 
 
 async def reminders_command(
-    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, platform: "SlackPlatform"
+    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, platform: "SlackContext"
 ) -> None:
     """``/reminders subscribe|unsubscribe|list [#channel]``, for workspace admins."""
     words = str(command.get("text", "")).split()
@@ -229,7 +229,7 @@ async def reminders_command(
         await ack(text=fallback_text(listing), blocks=reply_blocks(listing))
 
 
-async def reminders_listing(platform: "SlackPlatform") -> Reply:
+async def reminders_listing(platform: "SlackContext") -> Reply:
     """Channels, upcoming reminders and recent deliveries: the shared listing."""
     ledger = platform.ledger
     subscriptions = await asyncio.to_thread(ledger.subscriptions, platform="slack")
