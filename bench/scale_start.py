@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from bench.config import Counts
 from bench.results import BenchResult, Table, Target
+from bench.stats import ratio
 from bot.core.clock import Clock
 from bot.core.loading import load_library
 from bot.delivery.ledger import DeliveryState, Ledger
@@ -131,6 +132,7 @@ async def run(counts: Counts) -> BenchResult:
     sizes = sorted({*counts.large_channels, counts.scale_channels})
     result = BenchResult(NAME, TITLE)
     table = Table(f"{TITLE} (s)", ["database", "channels", "first start", "restart past grace"])
+    smallest = (0.0, 0.0)
     with tempfile.TemporaryDirectory() as temporary, _ledgers(Path(temporary)) as ledgers:
         root = Path(temporary)
         for name, url, args in ledgers:
@@ -152,6 +154,13 @@ async def run(counts: Counts) -> BenchResult:
                 table.add(name, f"{size:,}", f"{first:.2f}", f"{restart:.2f}")
                 result.results[f"{name.lower()}.{size}.first_start_s"] = first
                 result.results[f"{name.lower()}.{size}.restart_past_grace_s"] = restart
+                if size == sizes[0]:
+                    smallest = (first / size, restart / size)
+                if size == sizes[-1] and size > sizes[0]:
+                    # Linear costs: the time per channel at the largest size over the smallest's.
+                    key = f"{name.lower()}.per_channel_{size}_vs_{sizes[0]}"
+                    result.ratios[f"{key}.first_start"] = ratio(first / size, smallest[0])
+                    result.ratios[f"{key}.restart_past_grace"] = ratio(restart / size, smallest[1])
                 if size == sizes[-1]:
                     result.targets += [
                         Target(f"{name}, {size:,} channels: first start", first, LIMIT_S, "s"),
