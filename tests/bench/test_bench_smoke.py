@@ -76,12 +76,12 @@ def test_quick_suite_runs_and_reports_every_benchmark(tmp_path: Path) -> None:
     slack_targets = benchmarks["slack"]["targets"]
     assert slack_targets, benchmarks["slack"]
     assert all(t["informational"] and t["met"] is None for t in slack_targets), slack_targets
-    assert all(
-        t["informational"] is False
-        for n in MEASURED
-        if n != "slack"
-        for t in benchmarks[n]["targets"]
-    )
+    # Elsewhere a figure without a limit (a ratio to the bound, CPU beside latency) is reported
+    # for information, and every target with a limit is judged.
+    for name in MEASURED:
+        targets = benchmarks[name]["targets"]
+        assert all((t["limit"] is None) == t["informational"] for t in targets), (name, targets)
+        assert all(t["informational"] or t["met"] in (True, False) for t in targets), targets
 
     # Every benchmark records the machine's load around it.
     for name in MEASURED:
@@ -106,4 +106,4 @@ def test_quick_suite_runs_and_reports_every_benchmark(tmp_path: Path) -> None:
     assert is_number(scale["sqlite.2000.first_start_s"]), scale
     assert is_number(scale["sqlite.2000.restart_past_grace_s"]), scale
     per_channel = benchmarks["fanout-channel"]["results"]
-    assert any(key.endswith("x7.reminders") for key in per_channel), per_channel
+    assert any(key.split(".")[0].endswith("x7") for key in per_channel), per_channel
