@@ -111,7 +111,11 @@ class ReminderScheduler:
         self.timing = timing
         self.owner = owner or f"briefbot-{uuid.uuid4().hex[:12]}"
         self.now_real = now_real
-        self.reminders: dict[str, Reminder] = {}
+        # The plan is known at once (it is pure), so that commands answered while the
+        # scheduler starts see it; ``replan`` schedules it.
+        self.reminders: dict[str, Reminder] = {
+            r.id: r for r in plan(library, timing.offsets, timing.all_day_at)
+        }
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
